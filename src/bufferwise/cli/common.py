@@ -1,0 +1,152 @@
+"""What every command shares: the database option, output formats, errors -> exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from bufferwise.errors import BufferwiseError, ImportRejected, InvalidInput
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+DEFAULT_DB_FILE = "bufferwise.db"
+
+# Exit codes: 0 ok, 1 bad input / rejected import, 2 usage (typer), 3 storage, 4 unexpected.
+EXIT_INPUT = 1
+EXIT_STORAGE = 3
+EXIT_BUG = 4
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class State:
+    """Global options, set by the app callback."""
+
+    db_url: str | None = None
+    debug: bool = False
+
+
+def resolve_db_url(explicit: str | None = None) -> str:
+    """--db URL, else BUFFERWISE_DB, else a SQLite file bufferwise.db in the working folder.
+
+    A plain path (no '://') is taken as a SQLite file.
+    """
+    url = explicit or State.db_url or os.environ.get("BUFFERWISE_DB") or DEFAULT_DB_FILE
+    if "://" not in url:
+        url = "sqlite:///" + str(Path(url).expanduser().resolve())
+    return url
+
+
+@contextmanager
+def progress(description: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
+    """A rich progress bar on stderr; yields `advance(n)`. Silent when stderr is not a tty."""
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    ) as bar:
+        task = bar.add_task(description, total=total)
+
+        def advance(n: int = 1) -> None:
+            bar.advance(task, n)
+
+        yield advance
+
+
+def emit_rows(rows: Sequence[dict[str, Any]], fmt: OutputFormat, title: str | None = None) -> None:
+    """Print rows as a rich table, CSV or JSON (to stdout)."""
+    if fmt is OutputFormat.json:
+        sys.stdout.write(json.dumps(list(rows), default=_json_default, indent=1) + "\n")
+        return
+    columns: list[str] = list(rows[0].keys()) if rows else []
+    if fmt is OutputFormat.csv:
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: _cell(v) for k, v in r.items()})
+        return
+    table = RichTable(title=title, show_lines=False)
+    for c in columns:
+        table.add_column(c)
+    for r in rows:
+        table.add_row(*(_cell(r.get(c)) for c in columns))
+    console.print(table)
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        if v != v:  # NaN
+            return ""
+        return f"{v:.6g}"
+    return str(v)
+
+
+def _json_default(v: Any) -> Any:
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    if hasattr(v, "item"):
+        return v.item()
+    return str(v)
+
+
+T = TypeVar("T")
+
+
+def run_guarded(fn: Callable[[], T]) -> T:
+    """Run a command body; turn known errors into one clear line and an exit code."""
+    try:
+        return fn()
+    except (InvalidInput, ImportRejected) as exc:
+        _report(exc, getattr(exc, "problems", []))
+        raise typer.Exit(EXIT_INPUT) from None
+    except BufferwiseError as exc:
+        _report(exc, [])
+        raise typer.Exit(EXIT_STORAGE) from None
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        err_console.print("interrupted; nothing half-written was kept")
+        raise typer.Exit(130) from None
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        if State.debug:
+            raise
+        err_console.print(
+            f"[red]error:[/red] unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)"
+        )
+        raise typer.Exit(EXIT_BUG) from None
+
+
+def _report(exc: Exception, problems: Sequence[Any], limit: int = 20) -> None:
+    if State.debug:
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+    for p in list(problems)[:limit]:
+        err_console.print(f"  {p.message()}", soft_wrap=True)
+    if len(problems) > limit:
+        err_console.print(f"  ... and {len(problems) - limit} more")
