@@ -38,11 +38,14 @@ class ImportBatch:
               float64, date as datetime64[ns] (midnight), datetime as datetime64[ns] (naive UTC)
     problems  every error (rejected rows) and warning, in file / row order
     files     one report per input file
+    on_bad_row the source mapping's default for bad rows: "fail" (reject the import) or
+              "skip" (keep the good rows); `bufferwise.ingest.enforce_policy` reads it
     """
 
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     files: list[FileReport] = field(default_factory=list)
+    on_bad_row: str = "fail"
 
     @property
     def errors(self) -> list[Problem]:

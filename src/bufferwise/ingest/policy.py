@@ -1,0 +1,63 @@
+"""What to do with an import that has bad rows (decided once, used by CLI, web and services).
+
+    "default"  reject the whole import when any row has an error (nothing is written); the
+               message names the first error and says how to import the rest. A mapping with
+               on_bad_row = "skip" turns the default into "skip" for its export.
+    "skip"     keep the good rows; the rejected ones stay in the report
+    "strict"   reject the whole import at the first error
+In every mode an import where no row survives is rejected.
+"""
+
+from __future__ import annotations
+
+from bufferwise.errors import ImportRejected
+from bufferwise.model.batch import ImportBatch
+
+MODES = ("default", "skip", "strict")
+
+
+def effective_mode(batch: ImportBatch, mode: str) -> str:
+    if mode not in MODES:
+        raise ValueError(f"unknown bad-row mode {mode!r}; expected one of {', '.join(MODES)}")
+    if mode == "default" and batch.on_bad_row == "skip":
+        return "skip"
+    return mode
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def enforce_policy(batch: ImportBatch, mode: str = "default") -> ImportBatch:
+    """Return `batch` when it may be written under `mode`, else raise `ImportRejected` with
+    one clear line (and every problem in `.problems`)."""
+    mode = effective_mode(batch, mode)
+    errors = batch.errors
+    if not errors:
+        return batch
+    first = errors[0]
+    if mode == "strict":
+        raise ImportRejected(
+            f"{first.message()} (strict mode stops at the first error; nothing was imported)",
+            [first],
+        )
+    accepted = sum(f.rows_accepted for f in batch.files)
+    bad_rows = len({(p.file, p.row) for p in errors})
+    if batch.row_count() == 0:
+        raise ImportRejected(
+            f"{first.message()}; no row could be imported ({_plural(len(errors), 'problem')})",
+            list(batch.problems),
+        )
+    if mode == "default":
+        more = (
+            f"{_plural(bad_rows, 'row')} had errors ({_plural(len(errors), 'problem')}), "
+            if len(errors) > 1
+            else ""
+        )
+        raise ImportRejected(
+            f"{first.message()}; {more}{_plural(accepted, 'row')} "
+            f"{'was' if accepted == 1 else 'were'} fine, nothing was imported "
+            "(use --skip-bad-rows to import the rest)",
+            list(batch.problems),
+        )
+    return batch
