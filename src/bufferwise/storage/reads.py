@@ -1,0 +1,94 @@
+"""Reads: canonical tables as typed DataFrames, counts, known ids, whole-database snapshots."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from bufferwise.model.schema import TABLES
+from bufferwise.storage import tables as t
+from bufferwise.storage.fetch import fetch_frame
+
+# known_ids() key -> (table, column) pairs whose stored values are that kind of id
+ID_SOURCES: dict[str, tuple[tuple[str, str], ...]] = {
+    "item_id": (("items", "item_id"),),
+    "machine_id": (("machines", "machine_id"),),
+    "supplier_id": (("items", "supplier_id"), ("receipts", "supplier_id")),
+}
+
+
+def _where(table: sa.Table, filters: dict[str, Any]) -> list[sa.ColumnElement[bool]]:
+    clauses: list[sa.ColumnElement[bool]] = []
+    for name, value in filters.items():
+        if name not in table.c:
+            raise KeyError(
+                f"table {table.name} has no column {name!r}; filter on one of "
+                f"{', '.join(table.c.keys())}"
+            )
+        column = table.c[name]
+        if isinstance(value, Collection) and not isinstance(value, str | bytes):
+            clauses.append(column.in_(list(value)))
+        elif value is None:
+            clauses.append(column.is_(None))
+        else:
+            clauses.append(column == value)
+    return clauses
+
+
+def read_table(conn: sa.Connection, name: str, filters: dict[str, Any]) -> pd.DataFrame:
+    """Rows of canonical table `name`, ordered by key (text by bytes on both back-ends);
+    filters `column=value` or `column=[values]`.
+
+    Dtypes: str -> object, float -> float64, int -> int64 (Int64 with gaps), date and
+    datetime -> datetime64[ns]. See `fetch` for how rows travel.
+    """
+    table = t.canonical(name)
+    spec = TABLES[name]
+    stmt = (
+        sa.select(*[table.c[c] for c in spec.column_names])
+        .where(*_where(table, filters))
+        .order_by(*[bytewise(conn, table.c[k]) for k in spec.key])
+    )
+    return fetch_frame(conn, stmt, spec)
+
+
+def bytewise(conn: sa.Connection, column: sa.Column[Any]) -> sa.ColumnElement[Any]:
+    """Order text by its bytes on every back-end (SQLite's BINARY collation; PostgreSQL "C"),
+    so that both give the same row order (that of Python's sorted())."""
+    if conn.dialect.name == "postgresql" and isinstance(column.type, sa.Text):
+        return column.collate("C")
+    return column
+
+
+def table_counts(conn: sa.Connection) -> dict[str, int]:
+    """Rows stored per canonical table."""
+    return {
+        name: int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+        for name, table in t.CANONICAL.items()
+    }
+
+
+def known_ids(conn: sa.Connection) -> dict[str, set[str]]:
+    """Stored ids by kind: {'item_id': {...}, 'machine_id': {...}, 'supplier_id': {...}}."""
+    out: dict[str, set[str]] = {}
+    for kind, sources in ID_SOURCES.items():
+        ids: set[str] = set()
+        for table_name, column_name in sources:
+            column = t.canonical(table_name).c[column_name]
+            stmt = sa.select(column).where(column.is_not(None), column != "").distinct()
+            ids.update(conn.execute(stmt).scalars())
+        out[kind] = ids
+    return out
+
+
+def snapshot(conn: sa.Connection) -> dict[str, pd.DataFrame]:
+    """Every table's full contents, ordered by primary key (for before/after comparisons)."""
+    out: dict[str, pd.DataFrame] = {}
+    for table in (*t.CANONICAL.values(), *t.BOOKKEEPING.values()):
+        order = list(table.primary_key.columns)
+        rows = conn.execute(sa.select(table).order_by(*order)).all()
+        out[table.name] = pd.DataFrame([tuple(r) for r in rows], columns=list(table.c.keys()))
+    return out

@@ -1,0 +1,91 @@
+"""Opening a database: schema created from empty by the shipped migrations; clear errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from bufferwise.errors import StorageError
+from bufferwise.storage import open_repository
+from bufferwise.storage.migrate import head_revision
+from bufferwise.storage.tables import metadata
+
+
+def test_migration_from_empty_creates_every_table_at_head(empty_db_url: str) -> None:
+    with open_repository(empty_db_url) as repo:
+        assert repo.schema_revision() == head_revision() == "0001_initial"
+        names = set(sa.inspect(repo.engine).get_table_names())
+        assert set(metadata.tables) <= names
+        assert "alembic_version" in names
+        assert repo.table_counts() == dict.fromkeys(repo.table_counts(), 0)
+        # the migrations and tables.py (generated from model/schema.py) describe one schema
+        with repo.engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert compare_metadata(context, metadata) == []
+
+
+def test_open_without_upgrade_leaves_an_empty_database_alone(empty_db_url: str) -> None:
+    with open_repository(empty_db_url, upgrade=False) as repo:
+        assert repo.schema_revision() is None
+        assert not set(metadata.tables) & set(sa.inspect(repo.engine).get_table_names())
+
+
+def test_reopening_keeps_data_and_does_not_migrate_again(db_url: str) -> None:
+    with open_repository(db_url) as repo:
+        repo.start_run("profile")
+    with open_repository(db_url) as repo:
+        assert [r.kind for r in repo.list_runs()] == ["profile"]
+        assert repo.schema_revision() == "0001_initial"
+
+
+def test_unknown_scheme_is_a_storage_error() -> None:
+    with pytest.raises(StorageError, match=r"unsupported database URL scheme 'mysql'.*sqlite:///"):
+        open_repository("mysql://user@localhost/plant")
+
+
+def test_text_that_is_not_a_url_is_a_storage_error() -> None:
+    with pytest.raises(StorageError, match="is not a database URL"):
+        open_repository("not a url")
+
+
+def test_unreachable_server_says_what_to_do() -> None:
+    # port 1 on localhost: nothing listens there, the connection is refused at once
+    with pytest.raises(StorageError) as raised:
+        open_repository("postgresql://planner:secret@127.0.0.1:1/plant")
+    message = str(raised.value)
+    assert message.startswith("cannot connect to postgresql://planner:***@127.0.0.1:1/plant")
+    assert "check the server is running" in message
+    assert "sqlite:///bufferwise.db" in message
+    assert "secret" not in message
+
+
+def test_sqlite_file_in_a_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match=r"cannot open .*check that the folder exists"):
+        open_repository(f"sqlite:///{tmp_path / 'no' / 'such' / 'folder' / 'bw.db'}")
+
+
+def test_postgres_scheme_without_driver_uses_psycopg(postgres_url: str) -> None:
+    plain = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    with open_repository(plain) as repo:
+        assert repo.engine.dialect.driver == "psycopg"
+
+
+def test_processes_opening_a_new_database_together_take_turns(empty_db_url: str) -> None:
+    script = (
+        "import sys; from bufferwise.storage import open_repository; "
+        "open_repository(sys.argv[1]).close()"
+    )
+    starts = [
+        subprocess.Popen([sys.executable, "-c", script, empty_db_url], stderr=subprocess.PIPE)
+        for _ in range(3)
+    ]
+    errors = [p.communicate(timeout=120)[1].decode() for p in starts]
+    assert [p.returncode for p in starts] == [0, 0, 0], errors
+    with open_repository(empty_db_url) as repo:
+        assert repo.schema_revision() == head_revision()
