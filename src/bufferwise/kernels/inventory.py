@@ -1,0 +1,865 @@
+"""Monte Carlo simulation of single-item inventory policies, items x periods x replications.
+
+Everything is arrays in, arrays out (``simulate_policy_kernel``); ``simulate_policy`` validates the
+arrays once and returns means, standard errors and per-replication figures.
+
+Event order in every period t = 0, 1, ..., periods - 1 (docs/sizing.md, "Conventions"):
+
+1. supplier state: an up supplier goes down with probability ``outage_start_prob``; a down one
+   comes back after its drawn outage length (or with probability ``outage_recovery_prob`` per
+   period when no outage lengths are given);
+2. receive: every order due in period t arrives, unless the supplier is down, in which case it
+   waits and arrives in the first period the supplier is up again;
+3. demand: served from on-hand stock; the unmet part is backordered (net stock goes negative)
+   or lost (``lost_sales``);
+4. review and order: at review periods the policy compares the inventory position (net stock +
+   everything on order) with its levels and orders; an order placed in period t with lead time L
+   is due in period t + L + 1 (L whole periods in transit). So a lead time of L periods covers L
+   periods of demand, and an order-up-to level with review period R protects R + L periods.
+
+Reviews happen at the end of periods R-1, 2R-1, ... (R = ``review_period``; base-stock reviews every
+period). Statistics are collected over periods ``warmup`` ... ``periods`` - 1.
+
+Definitions of the outputs (per item and replication):
+- fill_rate: 1 - units short / units demanded (type 2, "beta"); 1 when nothing was demanded;
+- cycle_service_level: share of replenishment cycles without a shortage, a cycle running from the
+  period after one order is placed to the period in which the next order is placed (so the
+  lead time of an order belongs to its cycle); NaN when no cycle completed;
+- mean_on_hand, mean_backorders: average end-of-period on-hand stock and backorder level;
+- mean_short: units short per period (backordered or lost);
+- stockout_periods: number of periods with any shortage; orders_placed: number of orders;
+- mean_demand: demand per period; cycles: completed replenishment cycles;
+- mean_order_quantity: average order size (NaN when no order).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit, prange
+
+from bufferwise.kernels.random import (
+    GOLDEN,
+    STREAM_DEMAND,
+    STREAM_LEAD_TIME,
+    STREAM_OUTAGE,
+    index_nb,
+    mix64_nb,
+    stream_key_nb,
+    uniform_nb,
+    uniform_open_nb,
+)
+
+POLICY_JIT = 0
+POLICY_BASE_STOCK = 1
+POLICY_ORDER_UP_TO = 2
+POLICY_MIN_MAX = 3
+POLICY_REORDER_QUANTITY = 4
+POLICY_NAMES = {
+    POLICY_JIT: "jit",
+    POLICY_BASE_STOCK: "base_stock",
+    POLICY_ORDER_UP_TO: "R,S",
+    POLICY_MIN_MAX: "s,S",
+    POLICY_REORDER_QUANTITY: "r,Q",
+}
+
+DEMAND_EMPIRICAL = 0
+DEMAND_NORMAL = 1
+DEMAND_POISSON = 2
+DEMAND_GAMMA = 3
+DEMAND_NAMES = {
+    DEMAND_EMPIRICAL: "empirical",
+    DEMAND_NORMAL: "normal",
+    DEMAND_POISSON: "poisson",
+    DEMAND_GAMMA: "gamma",
+}
+
+METRICS = (
+    "fill_rate",
+    "cycle_service_level",
+    "mean_on_hand",
+    "mean_backorders",
+    "mean_short",
+    "stockout_periods",
+    "orders_placed",
+    "mean_demand",
+    "cycles",
+    "mean_order_quantity",
+)
+N_METRICS = len(METRICS)
+
+POISSON_INVERSION_LIMIT = 30.0
+"""Poisson means below this are drawn exactly by inversion; larger ones by the rounded normal."""
+
+ROUNDING_SLACK = 1e-9
+_GOLDEN_U = np.uint64(GOLDEN)
+_TWO_PI = 2.0 * math.pi
+
+
+@njit(cache=True, inline="always")
+def _normal_nb(state: np.uint64) -> tuple[float, np.uint64]:
+    """Standard normal by Box-Muller (cosine branch only): two draws per value."""
+    state += _GOLDEN_U
+    u1 = uniform_open_nb(mix64_nb(state))
+    state += _GOLDEN_U
+    u2 = uniform_nb(mix64_nb(state))
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(_TWO_PI * u2), state
+
+
+@njit(cache=True)
+def _gamma_nb(shape: float, state: np.uint64) -> tuple[float, np.uint64]:
+    """Gamma(shape, 1) by Marsaglia & Tsang (2000); shape < 1 through the u**(1/shape) boost."""
+    boost = 1.0
+    if shape < 1.0:
+        state += _GOLDEN_U
+        boost = uniform_open_nb(mix64_nb(state)) ** (1.0 / shape)
+        shape += 1.0
+    d = shape - 1.0 / 3.0
+    c = 1.0 / math.sqrt(9.0 * d)
+    while True:
+        x, state = _normal_nb(state)
+        v = 1.0 + c * x
+        if v <= 0.0:
+            continue
+        v = v * v * v
+        state += _GOLDEN_U
+        u = uniform_open_nb(mix64_nb(state))
+        if math.log(u) < 0.5 * x * x + d - d * v + d * math.log(v):
+            return d * v * boost, state
+
+
+@njit(cache=True, inline="always")
+def _demand_nb(
+    kind: int,
+    mean: float,
+    sd: float,
+    pool: np.ndarray,
+    pool_len: int,
+    state: np.uint64,
+) -> tuple[float, np.uint64]:
+    """One period's demand for one item."""
+    if kind == DEMAND_EMPIRICAL:
+        state += _GOLDEN_U
+        return pool[index_nb(mix64_nb(state), pool_len)], state
+    if kind == DEMAND_NORMAL:
+        z, state = _normal_nb(state)
+        value = mean + sd * z
+        return (value if value > 0.0 else 0.0), state
+    if kind == DEMAND_POISSON:
+        if mean < POISSON_INVERSION_LIMIT:
+            state += _GOLDEN_U
+            u = uniform_nb(mix64_nb(state))
+            k = 0
+            p = math.exp(-mean)
+            cdf = p
+            while u > cdf and k < 100000:
+                k += 1
+                p = p * mean / k
+                cdf += p
+            return float(k), state
+        z, state = _normal_nb(state)
+        value = math.floor(mean + math.sqrt(mean) * z + 0.5)
+        return (value if value > 0.0 else 0.0), state
+    # gamma with the given mean and sd
+    if mean <= 0.0:
+        return 0.0, state
+    if sd <= 0.0:
+        return mean, state
+    shape = (mean / sd) * (mean / sd)
+    g, state = _gamma_nb(shape, state)
+    return g * (sd * sd / mean), state
+
+
+@njit(cache=True, inline="always")
+def _round_order_nb(quantity: float, moq: float, multiple: float) -> float:
+    """Apply the minimum order quantity, then round up to the order multiple."""
+    if quantity < moq:
+        quantity = moq
+    if multiple > 0.0:
+        quantity = np.ceil(quantity / multiple - ROUNDING_SLACK) * multiple
+    return quantity
+
+
+@njit(cache=True)
+def _simulate_item_nb(
+    item: int,
+    out: np.ndarray,
+    arrivals: np.ndarray,
+    policy: int,
+    reorder_level: float,
+    target_level: float,
+    review_period: int,
+    moq: float,
+    multiple: float,
+    demand_kind: int,
+    demand_mean: float,
+    demand_sd: float,
+    demand_pool: np.ndarray,
+    demand_pool_len: int,
+    lead_time_pool: np.ndarray,
+    lead_time_pool_len: int,
+    outage_start_prob: float,
+    outage_recovery_prob: float,
+    outage_length_pool: np.ndarray,
+    outage_length_pool_len: int,
+    initial_net: float,
+    periods: int,
+    warmup: int,
+    replications: int,
+    lost_sales: bool,
+    seed: np.uint64,
+) -> None:
+    ring = arrivals.shape[0]
+    if policy == POLICY_BASE_STOCK:
+        review_period = 1
+    counted = periods - warmup
+    for rep in range(replications):
+        for j in range(ring):
+            arrivals[j] = 0.0
+        demand_state = stream_key_nb(seed, item, rep, STREAM_DEMAND)
+        lead_state = stream_key_nb(seed, item, rep, STREAM_LEAD_TIME)
+        outage_state = stream_key_nb(seed, item, rep, STREAM_OUTAGE)
+        net = initial_net
+        on_order = 0.0
+        waiting = 0.0
+        up = True
+        down_left = 0
+        used = 0.0
+        slot = 0
+        countdown = review_period
+        sum_demand = 0.0
+        sum_short = 0.0
+        sum_on_hand = 0.0
+        sum_backorders = 0.0
+        sum_ordered = 0.0
+        stockouts = 0
+        orders = 0
+        cycles = 0
+        cycles_ok = 0
+        cycle_open = False
+        cycle_short = False
+        for t in range(periods):
+            # 1. supplier state
+            if up:
+                if outage_start_prob > 0.0:
+                    outage_state += _GOLDEN_U
+                    if uniform_nb(mix64_nb(outage_state)) < outage_start_prob:
+                        up = False
+                        if outage_length_pool_len > 0:
+                            outage_state += _GOLDEN_U
+                            down_left = outage_length_pool[
+                                index_nb(mix64_nb(outage_state), outage_length_pool_len)
+                            ]
+                            if down_left <= 0:
+                                up = True
+            elif outage_length_pool_len > 0:
+                down_left -= 1
+                if down_left <= 0:
+                    up = True
+            else:
+                outage_state += _GOLDEN_U
+                if uniform_nb(mix64_nb(outage_state)) < outage_recovery_prob:
+                    up = True
+            # 2. receive
+            waiting += arrivals[slot]
+            arrivals[slot] = 0.0
+            if up and waiting > 0.0:
+                net += waiting
+                on_order -= waiting
+                waiting = 0.0
+            # 3. demand
+            demand, demand_state = _demand_nb(
+                demand_kind, demand_mean, demand_sd, demand_pool, demand_pool_len, demand_state
+            )
+            available = net if net > 0.0 else 0.0
+            short = demand - available if demand > available else 0.0
+            if lost_sales:
+                net -= demand - short
+            else:
+                net -= demand
+            used += demand
+            counting = t >= warmup
+            if counting:
+                sum_demand += demand
+                sum_short += short
+                if short > 0.0:
+                    stockouts += 1
+                    cycle_short = True
+            # 4. review and order
+            countdown -= 1
+            if countdown == 0:
+                countdown = review_period
+                position = net + on_order
+                quantity = 0.0
+                if policy == POLICY_JIT:
+                    quantity = used
+                elif policy in (POLICY_BASE_STOCK, POLICY_ORDER_UP_TO):
+                    if position < target_level:
+                        quantity = target_level - position
+                elif policy == POLICY_MIN_MAX:
+                    if position <= reorder_level:
+                        quantity = target_level - position
+                elif position <= reorder_level:
+                    quantity = (np.floor((reorder_level - position) / target_level) + 1.0) * (
+                        target_level
+                    )
+                used = 0.0
+                if quantity > 0.0:
+                    quantity = _round_order_nb(quantity, moq, multiple)
+                    lead_state += _GOLDEN_U
+                    lead = lead_time_pool[index_nb(mix64_nb(lead_state), lead_time_pool_len)]
+                    due = slot + lead + 1
+                    if due >= ring:
+                        due -= ring
+                    arrivals[due] += quantity
+                    on_order += quantity
+                    if counting:
+                        orders += 1
+                        sum_ordered += quantity
+                        if cycle_open:
+                            cycles += 1
+                            if not cycle_short:
+                                cycles_ok += 1
+                        cycle_open = True
+                        cycle_short = False
+            if counting:
+                if net > 0.0:
+                    sum_on_hand += net
+                else:
+                    sum_backorders -= net
+            slot += 1
+            if slot == ring:
+                slot = 0
+        out[0, item, rep] = 1.0 - sum_short / sum_demand if sum_demand > 0.0 else 1.0
+        out[1, item, rep] = cycles_ok / cycles if cycles > 0 else np.nan
+        out[2, item, rep] = sum_on_hand / counted
+        out[3, item, rep] = sum_backorders / counted
+        out[4, item, rep] = sum_short / counted
+        out[5, item, rep] = stockouts
+        out[6, item, rep] = orders
+        out[7, item, rep] = sum_demand / counted
+        out[8, item, rep] = cycles
+        out[9, item, rep] = sum_ordered / orders if orders > 0 else np.nan
+
+
+@njit(parallel=True, cache=True)
+def simulate_policy_kernel(
+    policy: np.ndarray,
+    reorder_level: np.ndarray,
+    target_level: np.ndarray,
+    review_period: np.ndarray,
+    moq: np.ndarray,
+    order_multiple: np.ndarray,
+    demand_kind: np.ndarray,
+    demand_mean: np.ndarray,
+    demand_sd: np.ndarray,
+    demand_pool: np.ndarray,
+    demand_pool_len: np.ndarray,
+    lead_time_pool: np.ndarray,
+    lead_time_pool_len: np.ndarray,
+    outage_start_prob: np.ndarray,
+    outage_recovery_prob: np.ndarray,
+    outage_length_pool: np.ndarray,
+    outage_length_pool_len: np.ndarray,
+    initial_net: np.ndarray,
+    periods: int,
+    warmup: int,
+    replications: int,
+    lost_sales: bool,
+    seed: np.uint64,
+    ring: int,
+) -> np.ndarray:
+    """Simulate every item; returns f8[N_METRICS, n_items, replications] (order of ``METRICS``).
+
+    Arrays, one row per item (n items): policy i1, reorder_level f8 (s or r), target_level f8
+    (S, or Q for (r,Q), or the starting stock for JIT), review_period i8 (periods), moq f8,
+    order_multiple f8 (0 = none), demand_kind i1, demand_mean f8, demand_sd f8, demand_pool
+    f8[n, m] with demand_pool_len i8, lead_time_pool i8[n, k] (periods) with lead_time_pool_len i8,
+    outage_start_prob f8, outage_recovery_prob f8, outage_length_pool i8[n, j] with
+    outage_length_pool_len i8, initial_net f8. ``ring`` must exceed the largest lead time + 1.
+    """
+    n = policy.shape[0]
+    out = np.empty((N_METRICS, n, replications))
+    for i in prange(n):
+        arrivals = np.zeros(ring)
+        _simulate_item_nb(
+            i,
+            out,
+            arrivals,
+            policy[i],
+            reorder_level[i],
+            target_level[i],
+            review_period[i],
+            moq[i],
+            order_multiple[i],
+            demand_kind[i],
+            demand_mean[i],
+            demand_sd[i],
+            demand_pool[i],
+            demand_pool_len[i],
+            lead_time_pool[i],
+            lead_time_pool_len[i],
+            outage_start_prob[i],
+            outage_recovery_prob[i],
+            outage_length_pool[i],
+            outage_length_pool_len[i],
+            initial_net[i],
+            periods,
+            warmup,
+            replications,
+            lost_sales,
+            seed,
+        )
+    return out
+
+
+# ---------------------------------------------------------------- validated entry point
+
+
+def resolve_seed(seed: int | np.random.Generator | None) -> int:
+    """A 64-bit kernel seed from an int, a NumPy Generator (one draw taken) or None (fresh)."""
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(0, 2**63 - 1))
+    if seed is None:
+        return int(np.random.default_rng().integers(0, 2**63 - 1))
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
+    return int(seed) & ((1 << 64) - 1)
+
+
+def _check_whole(values: np.ndarray, name: str, dtype: type) -> None:
+    if np.issubdtype(dtype, np.integer) and np.any(values != np.round(values)):
+        raise ValueError(f"{name}: values must be whole periods (round them first)")
+
+
+def pack_pools(
+    pools: np.ndarray | Sequence[np.ndarray] | Sequence[Sequence[float]],
+    n_items: int,
+    name: str,
+    dtype: type,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of samples (a 2-D array, or one 1-D array per item / one shared) -> (pool, lengths).
+
+    A 2-D float array may pad short rows with NaN; lengths count the leading non-NaN values.
+    """
+    if isinstance(pools, np.ndarray) and pools.ndim == 2:
+        arr = np.asarray(pools, dtype=float)
+        if arr.shape[0] == 1 and n_items > 1:
+            arr = np.repeat(arr, n_items, axis=0)
+        if arr.shape[0] != n_items:
+            raise ValueError(f"{name}: {arr.shape[0]} rows for {n_items} items")
+        finite = np.isfinite(arr)
+        lengths = finite.sum(axis=1).astype(np.int64)
+        if not np.array_equal(finite, np.arange(arr.shape[1]) < lengths[:, None]):
+            raise ValueError(f"{name}: NaN padding must only come after the values of a row")
+        filled_float = np.where(finite, arr, 0.0)
+        _check_whole(filled_float, name, dtype)
+        filled: np.ndarray = filled_float.astype(dtype)
+        return np.ascontiguousarray(filled), lengths
+    rows = [pools] if isinstance(pools, np.ndarray) else list(pools)
+    if len(rows) == 1 and n_items > 1:
+        rows = rows * n_items
+    if len(rows) != n_items:
+        raise ValueError(f"{name}: {len(rows)} rows for {n_items} items")
+    rows = [np.asarray(r, dtype=float).ravel() for r in rows]
+    width = max(1, max(r.size for r in rows))
+    packed: np.ndarray = np.zeros((n_items, width), dtype=dtype)
+    lengths = np.zeros(n_items, dtype=np.int64)
+    for i, r in enumerate(rows):
+        if r.size and not np.all(np.isfinite(r)):
+            raise ValueError(f"{name}: item {i} has a NaN or infinite value")
+        _check_whole(r, name, dtype)
+        packed[i, : r.size] = r.astype(dtype)
+        lengths[i] = r.size
+    return packed, lengths
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """Per-item figures of a simulation.
+
+    mean[metric]            f8[n]  average over replications (NaN-aware for cycle service)
+    standard_error[metric]  f8[n]  standard deviation across replications / sqrt(replications)
+                                   (NaN with one replication)
+    per_replication[metric] f8[n, replications]
+    """
+
+    mean: dict[str, np.ndarray]
+    standard_error: dict[str, np.ndarray]
+    per_replication: dict[str, np.ndarray]
+    periods: int
+    warmup: int
+    replications: int
+
+    def confidence_interval(
+        self, metric: str, level: float = 0.95
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Normal-theory interval mean +- z * standard error over independent replications."""
+        from statistics import NormalDist
+
+        z = NormalDist().inv_cdf(0.5 + level / 2.0)
+        m, se = self.mean[metric], self.standard_error[metric]
+        return m - z * se, m + z * se
+
+
+def summarise(raw: np.ndarray, periods: int, warmup: int) -> SimulationResult:
+    """Kernel output f8[N_METRICS, n, replications] -> SimulationResult."""
+    reps = raw.shape[2]
+    mean: dict[str, np.ndarray] = {}
+    se: dict[str, np.ndarray] = {}
+    per: dict[str, np.ndarray] = {}
+    for k, name in enumerate(METRICS):
+        values = raw[k]
+        per[name] = values
+        valid = np.isfinite(values)
+        count = valid.sum(axis=1)
+        total = np.where(valid, values, 0.0).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            m = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+            dev = np.where(valid, values - m[:, None], 0.0)
+            var = (dev * dev).sum(axis=1) / np.maximum(count - 1, 1)
+            s = np.where(count > 1, np.sqrt(var / np.maximum(count, 1)), np.nan)
+        mean[name] = m
+        se[name] = s
+    return SimulationResult(mean, se, per, periods, warmup, reps)
+
+
+def _column(value: object, n: int, name: str, dtype: type) -> np.ndarray:
+    arr: np.ndarray = np.asarray(value, dtype=dtype)
+    if arr.ndim == 0:
+        arr = np.full(n, arr, dtype=dtype)
+    if arr.shape != (n,):
+        raise ValueError(f"{name}: expected a scalar or {n} values, got shape {arr.shape}")
+    return np.ascontiguousarray(arr)
+
+
+@dataclass(frozen=True)
+class SimulationInputs:
+    """Validated, contiguous kernel inputs for n items (everything except the policy levels)."""
+
+    policy: np.ndarray
+    review_period: np.ndarray
+    moq: np.ndarray
+    order_multiple: np.ndarray
+    demand_kind: np.ndarray
+    demand_mean: np.ndarray
+    demand_sd: np.ndarray
+    demand_pool: np.ndarray
+    demand_pool_len: np.ndarray
+    lead_time_pool: np.ndarray
+    lead_time_pool_len: np.ndarray
+    outage_start_prob: np.ndarray
+    outage_recovery_prob: np.ndarray
+    outage_length_pool: np.ndarray
+    outage_length_pool_len: np.ndarray
+    ring: int
+
+    @property
+    def n_items(self) -> int:
+        return int(self.policy.shape[0])
+
+
+def prepare_inputs(
+    n_items: int,
+    *,
+    policy: int | np.ndarray,
+    lead_time_pool: np.ndarray | list[np.ndarray],
+    demand_pool: np.ndarray | list[np.ndarray] | None = None,
+    demand_kind: int | np.ndarray = DEMAND_EMPIRICAL,
+    demand_mean: float | np.ndarray = 0.0,
+    demand_sd: float | np.ndarray = 0.0,
+    review_period: int | np.ndarray = 1,
+    moq: float | np.ndarray = 0.0,
+    order_multiple: float | np.ndarray = 0.0,
+    outage_start_prob: float | np.ndarray = 0.0,
+    outage_recovery_prob: float | np.ndarray = 1.0,
+    outage_length_pool: np.ndarray | list[np.ndarray] | None = None,
+) -> SimulationInputs:
+    """Validate and pack kernel inputs once (ValueError names the offending argument)."""
+    n = int(n_items)
+    if n < 1:
+        raise ValueError("n_items must be at least 1")
+    pol = _column(policy, n, "policy", np.int8)
+    if np.any((pol < POLICY_JIT) | (pol > POLICY_REORDER_QUANTITY)):
+        raise ValueError(f"policy codes must be in 0..4 ({POLICY_NAMES})")
+    kind = _column(demand_kind, n, "demand_kind", np.int8)
+    if np.any((kind < DEMAND_EMPIRICAL) | (kind > DEMAND_GAMMA)):
+        raise ValueError(f"demand_kind codes must be in 0..3 ({DEMAND_NAMES})")
+    dmean = _column(demand_mean, n, "demand_mean", np.float64)
+    dsd = _column(demand_sd, n, "demand_sd", np.float64)
+    if np.any(~np.isfinite(dmean) | (dmean < 0)) or np.any(~np.isfinite(dsd) | (dsd < 0)):
+        raise ValueError("demand_mean and demand_sd must be finite and >= 0")
+    if demand_pool is None:
+        if np.any(kind == DEMAND_EMPIRICAL):
+            raise ValueError("demand_pool is required for items with empirical demand")
+        dpool, dlen = np.zeros((n, 1)), np.zeros(n, dtype=np.int64)
+    else:
+        dpool, dlen = pack_pools(demand_pool, n, "demand_pool", np.float64)
+    if np.any((kind == DEMAND_EMPIRICAL) & (dlen < 1)):
+        raise ValueError("demand_pool: every item with empirical demand needs at least one value")
+    if np.any(dpool < 0):
+        raise ValueError("demand_pool: demand must be >= 0")
+    lpool, llen = pack_pools(lead_time_pool, n, "lead_time_pool", np.int64)
+    if np.any(llen < 1):
+        raise ValueError("lead_time_pool: every item needs at least one lead time (periods)")
+    if np.any(lpool < 0):
+        raise ValueError("lead_time_pool: lead times must be >= 0 periods")
+    rp = _column(review_period, n, "review_period", np.int64)
+    if np.any(rp < 1):
+        raise ValueError("review_period must be >= 1 period")
+    moq_a = _column(moq, n, "moq", np.float64)
+    mult = _column(order_multiple, n, "order_multiple", np.float64)
+    if np.any(moq_a < 0) or np.any(mult < 0):
+        raise ValueError("moq and order_multiple must be >= 0")
+    start = _column(outage_start_prob, n, "outage_start_prob", np.float64)
+    recover = _column(outage_recovery_prob, n, "outage_recovery_prob", np.float64)
+    if np.any((start < 0) | (start > 1)) or np.any((recover < 0) | (recover > 1)):
+        raise ValueError("outage probabilities must lie in [0, 1]")
+    if outage_length_pool is None:
+        opool, olen = np.zeros((n, 1), dtype=np.int64), np.zeros(n, dtype=np.int64)
+    else:
+        opool, olen = pack_pools(outage_length_pool, n, "outage_length_pool", np.int64)
+        if np.any(opool < 0):
+            raise ValueError("outage_length_pool: lengths must be >= 0 periods")
+    if np.any((start > 0) & (olen == 0) & (recover <= 0)):
+        raise ValueError("outage_recovery_prob must be > 0 when outages can start")
+    ring = int(lpool.max(initial=0)) + 2
+    return SimulationInputs(
+        pol,
+        rp,
+        moq_a,
+        mult,
+        kind,
+        dmean,
+        dsd,
+        dpool,
+        dlen,
+        lpool,
+        llen,
+        start,
+        recover,
+        opool,
+        olen,
+        ring,
+    )
+
+
+def run_simulation(
+    inputs: SimulationInputs,
+    reorder_level: float | np.ndarray,
+    target_level: float | np.ndarray,
+    *,
+    periods: int,
+    replications: int = 1,
+    warmup: int = 0,
+    lost_sales: bool = False,
+    seed: int | np.random.Generator | None = None,
+    initial_net: float | np.ndarray | None = None,
+) -> SimulationResult:
+    """Run the kernel for prepared inputs and the given levels (see ``simulate_policy``)."""
+    n = inputs.n_items
+    low = _column(reorder_level, n, "reorder_level", np.float64)
+    high = _column(target_level, n, "target_level", np.float64)
+    if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
+        raise ValueError("reorder_level and target_level must be finite")
+    rq = inputs.policy == POLICY_REORDER_QUANTITY
+    if np.any(rq & (high <= 0)):
+        raise ValueError("target_level is the order quantity Q for (r,Q) items and must be > 0")
+    if np.any((inputs.policy == POLICY_MIN_MAX) & (high < low)):
+        raise ValueError("(s,S) items need S >= s")
+    if periods < 1 or warmup < 0 or warmup >= periods:
+        raise ValueError("need periods >= 1 and 0 <= warmup < periods")
+    if replications < 1:
+        raise ValueError("replications must be >= 1")
+    if initial_net is None:
+        start = np.where(rq, low + high, high)
+    else:
+        start = _column(initial_net, n, "initial_net", np.float64)
+    raw = simulate_policy_kernel(
+        inputs.policy,
+        low,
+        high,
+        inputs.review_period,
+        inputs.moq,
+        inputs.order_multiple,
+        inputs.demand_kind,
+        inputs.demand_mean,
+        inputs.demand_sd,
+        inputs.demand_pool,
+        inputs.demand_pool_len,
+        inputs.lead_time_pool,
+        inputs.lead_time_pool_len,
+        inputs.outage_start_prob,
+        inputs.outage_recovery_prob,
+        inputs.outage_length_pool,
+        inputs.outage_length_pool_len,
+        np.ascontiguousarray(start, dtype=np.float64),
+        int(periods),
+        int(warmup),
+        int(replications),
+        bool(lost_sales),
+        np.uint64(resolve_seed(seed)),
+        inputs.ring,
+    )
+    return summarise(raw, int(periods), int(warmup))
+
+
+def simulate_policy(
+    *,
+    policy: int | np.ndarray,
+    reorder_level: float | np.ndarray,
+    target_level: float | np.ndarray,
+    lead_time_pool: np.ndarray | list[np.ndarray],
+    periods: int,
+    replications: int = 1,
+    warmup: int = 0,
+    lost_sales: bool = False,
+    seed: int | np.random.Generator | None = None,
+    demand_pool: np.ndarray | list[np.ndarray] | None = None,
+    demand_kind: int | np.ndarray = DEMAND_EMPIRICAL,
+    demand_mean: float | np.ndarray = 0.0,
+    demand_sd: float | np.ndarray = 0.0,
+    review_period: int | np.ndarray = 1,
+    moq: float | np.ndarray = 0.0,
+    order_multiple: float | np.ndarray = 0.0,
+    outage_start_prob: float | np.ndarray = 0.0,
+    outage_recovery_prob: float | np.ndarray = 1.0,
+    outage_length_pool: np.ndarray | list[np.ndarray] | None = None,
+    initial_net: float | np.ndarray | None = None,
+    n_items: int | None = None,
+) -> SimulationResult:
+    """Simulate n items' inventory policies (numba, parallel over items).
+
+    policy          POLICY_* code per item (JIT, base-stock, (R,S), (s,S), (r,Q))
+    reorder_level   [s or r] units; ignored by JIT, base-stock and (R,S)
+    target_level    [S] units for base-stock, (R,S), (s,S); [Q] units for (r,Q); the starting
+                    stock for JIT (0 = no buffer)
+    lead_time_pool  observed lead times [periods], a 2-D array (NaN-padded rows) or one array per
+                    item (a single array is shared); a fixed lead time is a pool of one value
+    demand_pool     per-period demand samples [units/period] bootstrapped for DEMAND_EMPIRICAL
+    demand_kind     DEMAND_* per item; demand_mean / demand_sd [units/period] for the
+                    parametric ones
+    review_period   [R] periods between reviews (base-stock always reviews every period)
+    moq, order_multiple  [units] minimum order and order multiple (0 = none)
+    outage_start_prob    probability per period that an up supplier goes down
+    outage_recovery_prob probability per period that a down supplier recovers (Markov outages),
+                         used when the item has no outage_length_pool
+    outage_length_pool   observed outage lengths [periods] to draw from instead
+    initial_net     starting net stock (default S, or r + Q for (r,Q)); nothing on order
+    seed            int | numpy Generator | None; the same seed gives the same figures whatever
+                    the number of numba threads
+    """
+    if n_items is None:
+        sizes = [
+            np.size(v)
+            for v in (
+                policy,
+                reorder_level,
+                target_level,
+                demand_kind,
+                demand_mean,
+                demand_sd,
+                review_period,
+                moq,
+                order_multiple,
+                outage_start_prob,
+                outage_recovery_prob,
+                initial_net,
+            )
+            if v is not None
+        ]
+        for pool in (lead_time_pool, demand_pool, outage_length_pool):
+            if isinstance(pool, np.ndarray) and pool.ndim == 2:
+                sizes.append(pool.shape[0])
+            elif isinstance(pool, (list, tuple)):
+                sizes.append(len(pool))
+        n_items = int(max(sizes))
+    inputs = prepare_inputs(
+        n_items,
+        policy=policy,
+        lead_time_pool=lead_time_pool,
+        demand_pool=demand_pool,
+        demand_kind=demand_kind,
+        demand_mean=demand_mean,
+        demand_sd=demand_sd,
+        review_period=review_period,
+        moq=moq,
+        order_multiple=order_multiple,
+        outage_start_prob=outage_start_prob,
+        outage_recovery_prob=outage_recovery_prob,
+        outage_length_pool=outage_length_pool,
+    )
+    return run_simulation(
+        inputs,
+        reorder_level,
+        target_level,
+        periods=periods,
+        replications=replications,
+        warmup=warmup,
+        lost_sales=lost_sales,
+        seed=seed,
+        initial_net=initial_net,
+    )
+
+
+# ---------------------------------------------------------------- lead-time-demand convolution
+
+STREAM_CONVOLUTION = 3
+
+
+@njit(parallel=True, cache=True)
+def lead_time_demand_kernel(
+    demand_pool: np.ndarray,
+    demand_pool_len: np.ndarray,
+    lead_time_pool: np.ndarray,
+    lead_time_pool_len: np.ndarray,
+    review_period: np.ndarray,
+    forecast: np.ndarray,
+    disruption_prob: np.ndarray,
+    delay_pool: np.ndarray,
+    delay_pool_len: np.ndarray,
+    n_samples: int,
+    seed: np.uint64,
+    item_offset: int,
+) -> np.ndarray:
+    """Monte Carlo lead-time demand per item: f8[n, n_samples].
+
+    Each sample draws P = L + R (+ a delay from delay_pool with probability disruption_prob),
+    then adds floor(P) bootstrapped per-period values from demand_pool plus the fractional
+    share of one more. With a finite forecast[i], pool values are forecast errors and each
+    period is max(forecast + error, 0). Arrays as in ``simulate_policy_kernel``; lead times and
+    delays in (possibly fractional) periods. One stream per (seed, item_offset + item): results
+    do not depend on the thread count, nor on how a caller splits its items into chunks.
+    """
+    n = demand_pool.shape[0]
+    out = np.empty((n, n_samples))
+    for i in prange(n):
+        state = stream_key_nb(seed, item_offset + i, 0, STREAM_CONVOLUTION)
+        dlen = demand_pool_len[i]
+        llen = lead_time_pool_len[i]
+        use_forecast = np.isfinite(forecast[i])
+        for j in range(n_samples):
+            state += _GOLDEN_U
+            interval = lead_time_pool[i, index_nb(mix64_nb(state), llen)] + review_period[i]
+            if disruption_prob[i] > 0.0 and delay_pool_len[i] > 0:
+                state += _GOLDEN_U
+                if uniform_nb(mix64_nb(state)) < disruption_prob[i]:
+                    state += _GOLDEN_U
+                    interval += delay_pool[i, index_nb(mix64_nb(state), delay_pool_len[i])]
+            whole = int(np.floor(interval))
+            frac = interval - whole
+            total = 0.0
+            steps = whole + 1 if frac > 0.0 else whole
+            for k in range(steps):
+                state += _GOLDEN_U
+                value = demand_pool[i, index_nb(mix64_nb(state), dlen)]
+                if use_forecast:
+                    value = value + forecast[i]
+                    if value < 0.0:
+                        value = 0.0
+                total += value if k < whole else frac * value
+            out[i, j] = total
+    return out
