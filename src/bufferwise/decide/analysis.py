@@ -1,0 +1,211 @@
+"""The numbers behind every decision: risk model, cost curves, options and the chosen stance.
+
+`analyse` runs the cost engine once for the whole portfolio; explain, diagnose and portfolio
+read the resulting `Analysis` and compute nothing by simulation themselves (except
+`portfolio`'s interpolation of the curves).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from bufferwise.decide import stance as stance_mod
+from bufferwise.decide.cost_curve import (
+    CostEngine,
+    LayerCurve,
+    Performance,
+    engine_for,
+    least_cost_level,
+)
+from bufferwise.decide.risk import RiskModel, build_risk_model, validate_items
+from bufferwise.decide.settings import DecideSettings
+from bufferwise.decide.stance import cover_limit
+from bufferwise.equipment.item_risk import SupplyOutageProcess
+from bufferwise.errors import InvalidInput
+from bufferwise.profile import DemandMatrix, Profiles, build_demand_matrix, profile_all
+
+Progress = Callable[[str, int, int], None]
+FULL_LAYERS: tuple[str, ...] = ("normal", "disruption", "rare")
+
+
+@dataclass
+class Analysis:
+    """Everything decide measured, arrays aligned with `items` rows.
+
+    options_ss      [n, 4] safety stock per stance option (NaN = zone not reachable) [units]
+    options         Performance of the 4 options + the current buffer [n, 5] under full risk
+    stance_index    index into stance.STANCES
+    full            every item's cost curve under its full layer, Performance [n, G]
+    zone            stance of every grid level [n, G]
+    normal_cover, disruption_cover  the zone limits [units] (stance.py)
+    curves          the cost curve of every layer (LayerCurve, rows = item indices)
+    machine_free_ss least-cost safety stock if the item's machine never failed (NaN = no
+                    machine risk)
+    current_ss      current safety stock [units] (NaN = not given)
+    """
+
+    items: pd.DataFrame
+    matrix: DemandMatrix
+    profiles: Profiles
+    risk: RiskModel
+    engine: CostEngine
+    curves: dict[str, LayerCurve]
+    options_ss: np.ndarray
+    options: Performance
+    stance_index: np.ndarray
+    full: Performance
+    zone: np.ndarray
+    normal_cover: np.ndarray
+    disruption_cover: np.ndarray
+    machine_free_ss: np.ndarray
+    current_ss: np.ndarray
+    equipment_risk: Mapping[str, SupplyOutageProcess] | None
+    settings: DecideSettings
+
+    @property
+    def n_items(self) -> int:
+        return self.risk.n_items
+
+    @property
+    def recommended_ss(self) -> np.ndarray:
+        return self.options_ss[np.arange(self.n_items), self.stance_index]
+
+    def option_column(self, name: str, k: int) -> np.ndarray:
+        """A Performance field for option k (0-3 = STANCES, 4 = current) per item."""
+        return np.asarray(getattr(self.options, name))[:, k]
+
+    def chosen(self, name: str) -> np.ndarray:
+        values = np.asarray(getattr(self.options, name))
+        return values[np.arange(self.n_items), self.stance_index]
+
+    def full_curve(self, i: int) -> tuple[np.ndarray, Performance]:
+        """(safety-stock grid, Performance row) of item i under its whole risk."""
+        p = self.full
+        return p.safety_stock[i], Performance(
+            *(np.asarray(getattr(p, f))[i] for f in Performance.__dataclass_fields__)
+        )
+
+
+def _current(items: pd.DataFrame) -> np.ndarray:
+    if "current_safety_stock" not in items.columns:
+        return np.full(len(items), np.nan)
+    v = pd.to_numeric(items["current_safety_stock"], errors="coerce").to_numpy(dtype=float)
+    return np.where(v >= 0, v, np.nan)
+
+
+def analyse(
+    items: pd.DataFrame,
+    demand: pd.DataFrame,
+    receipts: pd.DataFrame | None,
+    profiles: Profiles | None = None,
+    equipment_risk: Mapping[str, SupplyOutageProcess] | None = None,
+    settings: DecideSettings | None = None,
+    seed: int | np.random.Generator | None = None,
+    progress: Progress | None = None,
+    stockout_multiples: Mapping[str, float] | None = None,
+) -> Analysis:
+    """Risk model, cost curves, options and stance of every item (see module docstring)."""
+    st = settings or DecideSettings()
+    if not isinstance(items, pd.DataFrame) or len(items) == 0:
+        raise InvalidInput("items: need a DataFrame with at least one item")
+    validate_items(items)
+    items = items.reset_index(drop=True)
+    ids = items["item_id"].astype(str).tolist()
+    if demand is None or len(demand) == 0:
+        raise InvalidInput("demand is empty: decide needs each item's demand history")
+    matrix = build_demand_matrix(demand, st.bucket, item_ids=ids)
+    if profiles is None:
+        profiles = profile_all(demand, receipts, items, bucket=st.bucket, forecast=False)
+    if progress is not None:
+        progress("risk", 0, 1)
+    risk = build_risk_model(items, matrix, receipts, equipment_risk, st, stockout_multiples)
+    engine = engine_for(risk, st, seed)
+    curves: dict[str, LayerCurve] = {}
+    layers = ("normal", "disruption", "rare", "machine_free")
+    for k, layer in enumerate(layers):
+        if progress is not None:
+            progress("cost_curves", k, len(layers))
+        curves[layer] = engine.curve(layer)
+    if progress is not None:
+        progress("cost_curves", len(layers), len(layers))
+    n = risk.n_items
+    fields = list(Performance.__dataclass_fields__)
+    g = st.grid_points
+    assembled = {f: np.zeros((n, g)) for f in fields}
+    for layer in FULL_LAYERS:
+        c = curves[layer]
+        mine = risk.full_layer[c.rows] == layer
+        for f in fields:
+            assembled[f][c.rows[mine]] = np.asarray(getattr(c.perf, f))[mine]
+    full = Performance(**assembled)
+    annual = risk.demand_mean * risk.periods_per_year
+    share = st.cover_shortage_share
+    cn = curves["normal"]
+    normal_cover = np.zeros(n)
+    normal_cover[cn.rows] = cover_limit(
+        cn.perf.safety_stock, cn.perf.short_per_year, annual[cn.rows], share
+    )
+    disruption_cover = normal_cover.copy()
+    cd = curves["disruption"]
+    if cd.rows.size:
+        disruption_cover[cd.rows] = np.maximum(
+            cover_limit(cd.perf.safety_stock, cd.perf.short_per_year, annual[cd.rows], share),
+            normal_cover[cd.rows],
+        )
+    has_disruption = risk.full_layer != "normal"
+    zone = stance_mod.zones(
+        full.safety_stock, normal_cover, disruption_cover, has_disruption, risk.strategic_eligible
+    )
+    chosen, option_index = stance_mod.choose(full.safety_stock, full.total_cost, zone, st)
+    rows_all = np.arange(n)
+    current = _current(items)
+    merged = {f: np.full((n, 5), np.nan) for f in fields}
+    for k in range(4):
+        idx = option_index[:, k]
+        ok = idx >= 0
+        for f in fields:
+            merged[f][ok, k] = np.asarray(getattr(full, f))[rows_all[ok], idx[ok]]
+    for layer in FULL_LAYERS:
+        rows = risk.layer_rows[layer]
+        mine = risk.full_layer[rows] == layer
+        if not mine.any():
+            continue
+        perf = engine.evaluate(layer, np.nan_to_num(current[rows], nan=0.0))
+        for f in fields:
+            merged[f][rows[mine], 4] = np.asarray(getattr(perf, f))[mine, 0]
+    has_current = np.isfinite(current)
+    for f in fields:
+        merged[f][:, 4] = np.where(has_current, merged[f][:, 4], np.nan)
+    options = Performance(**merged)
+    options_ss = options.safety_stock[:, :4].copy()
+    machine_free = np.full(n, np.nan)
+    if curves["machine_free"].rows.size:
+        machine_free[curves["machine_free"].rows] = least_cost_level(curves["machine_free"], st)
+    if progress is not None:
+        progress("stance", n, n)
+    return Analysis(
+        items=items,
+        matrix=matrix,
+        profiles=profiles,
+        risk=risk,
+        engine=engine,
+        curves=curves,
+        options_ss=options_ss,
+        options=options,
+        stance_index=chosen,
+        full=full,
+        zone=zone,
+        normal_cover=normal_cover,
+        disruption_cover=disruption_cover,
+        machine_free_ss=machine_free,
+        current_ss=current,
+        equipment_risk=equipment_risk,
+        settings=st,
+    )
+
+
+__all__ = ["FULL_LAYERS", "Analysis", "analyse"]

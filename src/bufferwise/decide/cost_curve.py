@@ -1,0 +1,253 @@
+"""Expected annual holding + stockout cost against buffer level, per item and risk layer.
+
+For every item and risk layer (`risk.LAYERS`) the numba policy kernel
+(`bufferwise.kernels.run_simulation`) simulates the item's real policy ((r,Q) or (R,S), MOQ,
+order multiple, backorders) at a grid of safety-stock levels
+
+    s_k = U (k / (G - 1))^1.5,  k = 0 .. G - 1   (denser near zero)
+    U   = max(4 sigma_LTD, one period of demand) + daily demand x (p90 outage length, when the
+          layer has outages) [+ daily demand x the rare outage length, strategic layer];
+          the normal and disruption layers share the larger U of the two
+
+for `sim_years` x `replications` years after a warm-up, every level of an item with the same
+random numbers (common random numbers), all items of a layer in one kernel call per level.
+Safety stock is the level above the expected demand over the protection interval:
+reorder point r = d L + s for (r,Q), order-up-to S = d (R + L) + s for (R,S), with d the
+recent mean demand per period and L the mean lead time of the layer's pool [periods].
+
+Expected annual cost at level s:  h E[on hand](s) + b E[units short per year](s)
+(h = unit_cost x holding_rate [money / unit / year]; b [money / unit short], `costs`).
+The true expected shortage falls and the true on-hand stock rises with s; the simulated curves
+are made monotone the same way (running min / max over the grid) so that sampling noise never
+reverses them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bufferwise.decide.risk import RiskModel
+from bufferwise.decide.settings import DecideSettings
+from bufferwise.decide.stance import tie_tolerance
+from bufferwise.kernels.inventory import (
+    DEMAND_EMPIRICAL,
+    POLICY_ORDER_UP_TO,
+    SimulationInputs,
+    prepare_inputs,
+    resolve_seed,
+    run_simulation,
+)
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Performance:
+    """Simulated figures at given safety stocks, arrays [rows, levels].
+
+    safety_stock [units]; mean_on_hand [units]; short_per_year [units]; fill_rate (type 2);
+    stockout_periods_per_year; holding_cost, stockout_cost [money / year]
+    """
+
+    safety_stock: np.ndarray
+    mean_on_hand: np.ndarray
+    short_per_year: np.ndarray
+    fill_rate: np.ndarray
+    stockout_periods_per_year: np.ndarray
+    holding_cost: np.ndarray
+    stockout_cost: np.ndarray
+
+    @property
+    def total_cost(self) -> np.ndarray:
+        return self.holding_cost + self.stockout_cost
+
+
+@dataclass
+class LayerCurve:
+    """The cost curve of one layer: `rows` (item indices) x grid levels."""
+
+    layer: str
+    rows: np.ndarray
+    perf: Performance
+
+
+@dataclass
+class CostEngine:
+    """Simulates any safety stocks of any layer with that layer's fixed random numbers."""
+
+    risk: RiskModel
+    settings: DecideSettings
+    seed: int
+    _inputs: dict[str, SimulationInputs] = field(default_factory=dict)
+    evaluations: int = 0
+
+    def layer_seed(self, layer: str) -> int:
+        """Kernel seed of a layer: the same for every layer, so that an item simulated in the
+        same row of two layers sees the same demand and draws (common random numbers)."""
+        return self.seed
+
+    def periods(self, layer: str) -> tuple[int, int]:
+        per_year = self.risk.periods_per_year
+        years = self.settings.sim_years * (self.settings.rare_sim_factor if layer == "rare" else 1)
+        warm = max(1, round(self.settings.warmup_days / self.risk.bucket_days))
+        return warm + max(2, round(years * per_year)), warm
+
+    def inputs(self, layer: str) -> SimulationInputs:
+        if layer not in self._inputs:
+            r = self.risk
+            rows = r.layer_rows[layer]
+            leads = r.lead_time_periods(layer)
+            out = r.outages[layer]
+            p_start = 1.0 - np.exp(-out.rate_per_year[rows] * r.bucket_days / 365.0)
+            lengths = [
+                np.maximum(np.round(out.lengths_days[i] / r.bucket_days), 1)
+                if out.lengths_days[i].size
+                else np.zeros(0)
+                for i in rows
+            ]
+            has_pool = np.array([x.size > 0 for x in lengths])
+            self._inputs[layer] = prepare_inputs(
+                len(rows),
+                policy=r.policy[rows],
+                lead_time_pool=[leads[i] for i in rows],
+                demand_pool=[r.demand_pool[i] for i in rows],
+                demand_kind=DEMAND_EMPIRICAL,
+                review_period=r.review_periods[rows],
+                moq=r.moq[rows],
+                order_multiple=r.order_multiple[rows],
+                outage_start_prob=np.where(has_pool, np.minimum(p_start, 1.0), 0.0),
+                outage_recovery_prob=1.0,
+                outage_length_pool=lengths,
+            )
+        return self._inputs[layer]
+
+    def levels(self, layer: str, rows: np.ndarray, safety_stock: np.ndarray) -> np.ndarray:
+        """Kernel level (r or S) for a safety stock [units] per row."""
+        r = self.risk
+        prot = r.protection_periods(layer)[rows]
+        return r.demand_mean[rows] * prot + safety_stock
+
+    def evaluate(
+        self, layer: str, safety_stock: np.ndarray, cycle_level: np.ndarray | None = None
+    ) -> Performance:
+        """Simulate the layer's items at safety stocks [rows, k] (or [rows]) -> Performance.
+
+        cycle_level  [rows] the level below the safety stock (expected demand over the
+                     protection interval); default this risk model's. A scenario passes the
+                     policy's own (the levels in force do not adapt to a changed risk)."""
+        r = self.risk
+        rows = r.layer_rows[layer]
+        ss = np.asarray(safety_stock, dtype=float)
+        if ss.ndim == 1:
+            ss = ss[:, None]
+        if ss.shape[0] != rows.size:
+            raise ValueError(f"layer {layer}: {ss.shape[0]} rows of levels for {rows.size} items")
+        k = ss.shape[1]
+        shape = (rows.size, k)
+        on_hand, short, fill, so = (np.zeros(shape) for _ in range(4))
+        if rows.size:
+            inp = self.inputs(layer)
+            periods, warm = self.periods(layer)
+            q = r.order_quantity[rows]
+            periodic = r.policy[rows] == POLICY_ORDER_UP_TO
+            for j in range(k):
+                level = (
+                    self.levels(layer, rows, ss[:, j])
+                    if cycle_level is None
+                    else np.asarray(cycle_level, dtype=float) + ss[:, j]
+                )
+                target = np.where(periodic, level, q)
+                res = run_simulation(
+                    inp,
+                    level,
+                    target,
+                    periods=periods,
+                    warmup=warm,
+                    replications=self.settings.replications,
+                    seed=self.layer_seed(layer),
+                )
+                self.evaluations += 1
+                on_hand[:, j] = res.mean["mean_on_hand"]
+                short[:, j] = res.mean["mean_short"]
+                fill[:, j] = res.mean["fill_rate"]
+                so[:, j] = res.mean["stockout_periods"] / (periods - warm)
+        per_year = r.periods_per_year
+        short_y = short * per_year
+        return Performance(
+            safety_stock=ss,
+            mean_on_hand=on_hand,
+            short_per_year=short_y,
+            fill_rate=fill,
+            stockout_periods_per_year=so * per_year,
+            holding_cost=on_hand * r.holding_per_year[rows, None],
+            stockout_cost=short_y * r.stockout_cost[rows, None],
+        )
+
+    def _upper(self, layer: str) -> np.ndarray:
+        """Top of the grid [units] for every item (module docstring)."""
+        r = self.risk
+        n = r.n_items
+        sigma = r.sigma_lead_time_demand(layer)
+        upper = np.maximum(4.0 * sigma, r.demand_mean)
+        out = r.outages[layer]
+        p90 = np.array(
+            [
+                np.quantile(out.lengths_days[i], 0.9) if out.lengths_days[i].size else 0.0
+                for i in range(n)
+            ]
+        )
+        upper = upper + r.daily_demand() * p90
+        if layer == "rare":
+            upper = upper + r.daily_demand() * r.rare_outage_days
+        return upper
+
+    def grid(self, layer: str) -> np.ndarray:
+        """Safety-stock grid [rows, G] of a layer (module docstring). The normal and disruption
+        layers share one grid per item (the wider of the two), so that their covers and the
+        chosen level are compared on the same levels."""
+        rows = self.risk.layer_rows[layer]
+        if layer in ("normal", "disruption"):
+            upper = np.maximum(self._upper("normal"), self._upper("disruption"))
+        else:
+            upper = self._upper(layer)
+        g = self.settings.grid_points
+        frac = (np.arange(g) / (g - 1)) ** 1.5
+        return upper[rows, None] * frac[None, :]
+
+    def curve(self, layer: str) -> LayerCurve:
+        """The monotone cost curve of a layer on its grid."""
+        perf = self.evaluate(layer, self.grid(layer))
+        perf.short_per_year = np.minimum.accumulate(perf.short_per_year, axis=1)
+        perf.stockout_periods_per_year = np.minimum.accumulate(
+            perf.stockout_periods_per_year, axis=1
+        )
+        perf.fill_rate = np.maximum.accumulate(perf.fill_rate, axis=1)
+        perf.mean_on_hand = np.maximum.accumulate(perf.mean_on_hand, axis=1)
+        rows = self.risk.layer_rows[layer]
+        perf.holding_cost = perf.mean_on_hand * self.risk.holding_per_year[rows, None]
+        perf.stockout_cost = perf.short_per_year * self.risk.stockout_cost[rows, None]
+        return LayerCurve(layer, rows, perf)
+
+
+def least_cost_level(curve: LayerCurve, settings: DecideSettings) -> np.ndarray:
+    """Per row of a curve: the smallest grid safety stock whose cost is within the tie
+    tolerance of the least cost (`stance.tie_tolerance`)."""
+    total = curve.perf.total_cost
+    best = total.min(axis=1)
+    tol = tie_tolerance(best, settings)
+    ok = total <= (best + tol)[:, None]
+    first = np.argmax(ok, axis=1)
+    return curve.perf.safety_stock[np.arange(len(first)), first]
+
+
+def engine_for(
+    risk: RiskModel, settings: DecideSettings, seed: int | np.random.Generator | None
+) -> CostEngine:
+    """A CostEngine with a root seed from an int, a Generator (one draw) or None (fresh)."""
+    return CostEngine(risk, settings, resolve_seed(seed) % (2**63 - 1))
+
+
+__all__ = ["CostEngine", "LayerCurve", "Performance", "engine_for", "least_cost_level"]

@@ -1,0 +1,249 @@
+"""Explanation: the few drivers that decided an item's stance, each with its number and effect.
+
+Every sentence is built from the item's own figures (profile, risk model, simulated costs);
+nothing is canned. Drivers (docs/decide.md, "Explanation"):
+
+supplier      on-time share, disruptions and their mean length over the observed months, lead
+              time and its spread; effect: the lead-time share of the normal-variability cover's
+              value plus what covering disruptions saves over a lean buffer
+stockout      stockout cost per unit short as a multiple of a year's holding of that unit (and
+              where it came from: given, or derived from criticality); effect: the expected
+              shortage cost JIT would run
+demand        Syntetos-Boylan class with ADI and CV²; effect: the demand share of the
+              normal-variability cover's value
+machine       the machine's availability and stops per year (equipment risk given); effect: the
+              cover the item holds only because of the machine
+rare_outage   strategic items: the rare long outage priced; effect: what its cover saves
+
+The value of normal-variability cover is C(jit) - C(lean) (expected annual cost under the item's
+whole risk), split between demand and lead time by their shares of the lead-time-demand
+variance, P sigma_d² and d² sigma_L². Drivers are ordered by the size of their effect; the
+stockout and supplier drivers are always given (they are the cost basis and the supply risk),
+the others when their effect reaches the tie tolerance. The conclusion states the cover, the
+stance and what JIT (or, for a JIT item, the lean buffer) would cost more a year.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from bufferwise.decide.analysis import Analysis
+from bufferwise.decide.stance import STANCES, tie_tolerance
+
+
+@dataclass(frozen=True)
+class Driver:
+    """One reason: key (supplier, stockout, demand, machine, rare_outage), text with its
+    numbers, effect [money / year] used to rank it (NaN = not a money figure)."""
+
+    key: str
+    text: str
+    effect: float
+
+
+def _money(x: float) -> str:
+    return f"{x:,.2f}" if abs(x) < 10 else f"{x:,.0f}"
+
+
+def _months(years: float) -> str:
+    return f"{round(years * 12)} months"
+
+
+def _supplier_row(supply: pd.DataFrame, supplier: str, item: str) -> pd.Series | None:
+    if supply is None or len(supply) == 0 or not supplier:
+        return None
+    sid = supply["supplier_id"].astype(str)
+    iid = supply["item_id"].astype(str)
+    sup = supply[(sid == supplier) & (iid == "")]
+    return sup.iloc[0] if len(sup) else None
+
+
+def drivers_for(analysis: Analysis, i: int) -> list[Driver]:
+    """The drivers of item i, ordered by effect (module docstring)."""
+    a = analysis
+    r = a.risk
+    costs = a.options.total_cost[i]
+    c_jit = float(costs[0])
+    c_lean = float(costs[1]) if np.isfinite(costs[1]) else c_jit
+    c_buf = float(costs[2]) if np.isfinite(costs[2]) else c_lean
+    c_rec = float(a.chosen("total_cost")[i])
+    tol = float(tie_tolerance(np.array([c_rec]), a.settings)[0])
+    normal_value = max(c_jit - c_lean, 0.0)
+    pools = r.lead_time_periods("normal")
+    prot = float(r.protection_periods("normal")[i])
+    sd_l = float(pools[i].std(ddof=1)) if pools[i].size > 1 else 0.0
+    var_d = prot * float(r.demand_sd[i]) ** 2
+    var_l = float(r.demand_mean[i]) ** 2 * sd_l**2
+    total_var = var_d + var_l
+    share_d = var_d / total_var if total_var > 0 else 1.0
+    out: list[Driver] = []
+
+    # supplier
+    supplier = str(r.supplier_id[i])
+    row = _supplier_row(a.profiles.supply, supplier, str(r.item_ids[i]))
+    lt_days = r.lead_time_days["normal"][i]
+    lt_sd = float(np.std(lt_days, ddof=1)) if lt_days.size > 1 else 0.0
+    lt_text = f"lead time {np.mean(lt_days):.0f} days (sd {lt_sd:.1f})"
+    if row is not None:
+        late = 1.0 - float(row["on_time_rate"])
+        events = int(row["disruptions"]) if np.isfinite(row["disruptions"]) else 0
+        years = float(row["observed_years"])
+        if events:
+            dis = (
+                f"{events} disruption{'s' if events > 1 else ''} averaging "
+                f"{float(row['disruption_mean_days']):.0f} days in {_months(years)}"
+            )
+        else:
+            dis = f"no disruption in {_months(years)}"
+        text = f"supplier {supplier} delivered {late:.0%} of orders late with {dis}; {lt_text}"
+    elif supplier:
+        text = f"supplier {supplier}: no receipts measured; {lt_text}"
+    else:
+        text = lt_text
+    disruption_value = max(c_lean - c_buf, 0.0)
+    proc = (a.equipment_risk or {}).get(str(r.item_ids[i]))
+    # without receipts of its own, the item's disruption layer is its machine's stops
+    machine_disrupts = proc is not None and not str(r.lead_time_source[i]).startswith("item")
+    supplier_disruption = 0.0 if machine_disrupts else disruption_value
+    supply_effect = (1.0 - share_d) * normal_value + supplier_disruption
+    if supplier_disruption >= tol:
+        text += f" (covering its disruptions saves {_money(disruption_value)} a year over lean)"
+    elif (1.0 - share_d) * normal_value >= tol:
+        text += f" (lead-time variability is {1.0 - share_d:.0%} of the lead-time-demand variance)"
+    out.append(Driver("supplier", text, supply_effect))
+
+    # stockout cost
+    h = float(r.holding_per_year[i])
+    b = float(r.stockout_cost[i])
+    ratio = b / h if h > 0 else math.inf
+    source = f"derived from criticality {r.criticality[i]}" if r.stockout_derived[i] else "as given"
+    jit_short = float(a.options.stockout_cost[i, 0])
+    out.append(
+        Driver(
+            "stockout",
+            f"a stockout costs {ratio:,.0f}x a year's holding ({_money(b)} per unit short, "
+            f"{source}); JIT would run {_money(jit_short)} a year of expected shortages",
+            max(c_jit - c_rec, 0.0),
+        )
+    )
+
+    # demand
+    dem = a.profiles.demand
+    if len(dem):
+        drow = dem[dem["item_id"].astype(str) == str(r.item_ids[i])]
+        if len(drow):
+            d0 = drow.iloc[0]
+            effect = share_d * normal_value
+            if effect >= tol or str(d0["demand_class"]) in ("lumpy", "erratic"):
+                adi, cv2 = float(d0["adi"]), float(d0["cv2"])
+                out.append(
+                    Driver(
+                        "demand",
+                        f"demand is {d0['demand_class']} (ADI {adi:.1f}, CV² {cv2:.2f}; "
+                        f"{share_d:.0%} of the lead-time-demand variance)",
+                        effect,
+                    )
+                )
+
+    # machine
+    if proc is not None and math.isfinite(proc.availability) and proc.availability < 1.0:
+        free = a.machine_free_ss[i]
+        extra = (a.recommended_ss[i] - free) if np.isfinite(free) else float("nan")
+        daily = float(r.daily_demand()[i])
+        effect = extra * float(r.holding_per_year[i]) if np.isfinite(extra) else 0.0
+        more = (
+            f"; {extra / daily:.1f} days of the cover are for its stops"
+            if np.isfinite(extra) and extra > 0 and daily > 0
+            else ""
+        )
+        if machine_disrupts and disruption_value >= tol:
+            more += f" (covering them saves {_money(disruption_value)} a year over lean)"
+            effect = max(effect, disruption_value)
+        out.append(
+            Driver(
+                "machine",
+                f"machine {proc.machine_id} is available {proc.availability:.0%} of the time "
+                f"({proc.outage_rate_per_year:,.0f} stops a year, mean "
+                f"{proc.mean_outage_days * 24:.1f} h){more}",
+                max(effect, 0.0),
+            )
+        )
+
+    # rare outage
+    if r.strategic_eligible[i]:
+        c_str = float(costs[3]) if np.isfinite(costs[3]) else c_buf
+        saves = max(c_buf - c_str, 0.0)
+        out.append(
+            Driver(
+                "rare_outage",
+                f"critical, single-source, long-lead: a {r.rare_outage_days[i]:.0f}-day outage "
+                f"once in {a.settings.rare_outage_return_years:g} years "
+                + (
+                    f"is worth covering (saves {_money(saves)} a year)"
+                    if saves >= tol
+                    else "does not pay for more cover"
+                ),
+                saves,
+            )
+        )
+    out.sort(key=lambda d: -d.effect)
+    return out
+
+
+def conclusion(analysis: Analysis, i: int) -> str:
+    """'-> hold N days of cover (stance); JIT would cost X a year more in expected shortages'."""
+    a = analysis
+    r = a.risk
+    k = int(a.stance_index[i])
+    ss = float(a.recommended_ss[i])
+    daily = float(r.daily_demand()[i])
+    costs = a.options.total_cost[i]
+    c_rec = float(costs[k])
+    if k == 0:
+        if daily <= 0:
+            return "-> hold no buffer (jit): no recent demand to cover"
+        nxt = next((j for j in (1, 2, 3) if np.isfinite(costs[j])), None)
+        if nxt is None:
+            grid, perf = a.full_curve(i)
+            more = float(perf.total_cost[1] - perf.total_cost[0])
+            return (
+                f"-> hold no buffer (jit); even {grid[1] / daily:.1f} days of cover would cost "
+                f"{_money(more)} a year more than it saves"
+            )
+        more = float(costs[nxt]) - c_rec
+        cover = a.options_ss[i, nxt] / daily
+        if more < 0:
+            tol = float(tie_tolerance(np.array([float(costs[nxt])]), a.settings)[0])
+            return (
+                f"-> hold no buffer (jit); a {STANCES[nxt]} buffer of {cover:.1f} days would save "
+                f"only {_money(-more)} a year, within the tie tolerance of {_money(tol)}"
+            )
+        return (
+            f"-> hold no buffer (jit); a {STANCES[nxt]} buffer of {cover:.1f} days would cost "
+            f"{_money(more)} a year more than it saves"
+        )
+    cover = ss / daily if daily > 0 else float("nan")
+    more = float(costs[0]) - c_rec
+    return (
+        f"-> hold {cover:.1f} days of cover ({STANCES[k]}, {_money(ss)} units); JIT would cost "
+        f"{_money(more)} a year more in expected shortages"
+    )
+
+
+def explain(analysis: Analysis, max_drivers: int = 4) -> list[str]:
+    """Explanation text per item: up to `max_drivers` drivers and the conclusion."""
+    out = []
+    for i in range(analysis.n_items):
+        ds = drivers_for(analysis, i)
+        keep = [d for d in ds if d.key in ("supplier", "stockout")]
+        rest = [d for d in ds if d.key not in ("supplier", "stockout")]
+        chosen = sorted(keep + rest[: max(0, max_drivers - len(keep))], key=lambda d: -d.effect)
+        out.append("; ".join(d.text for d in chosen) + " " + conclusion(analysis, i))
+    return out
+
+
+__all__ = ["Driver", "conclusion", "drivers_for", "explain"]

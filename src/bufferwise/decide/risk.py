@@ -1,0 +1,458 @@
+"""The risk model of every item, in kernel units: what `cost_curve` simulates.
+
+One `RiskModel` holds, aligned with the rows of items, the economics (unit cost, holding and
+stockout cost), the replenishment policy (the kernel's (r,Q) or (R,S) with the item's review
+period, order quantity, MOQ and order multiple), today's demand (the last `recent_days` of
+history, bootstrapped per bucket) and four *risk layers*, each a lead-time pool plus an outage
+process (docs/decide.md, "Cost model"):
+
+    normal        demand variability + lead-time variability of the receipts that were not
+                  disrupted (profile.flag_disrupted); no outages
+    disruption    normal + the supplier's learned disruptions: each order is disrupted with
+                  the supplier's measured share of disrupted receipts, and then arrives after
+                  the item's median lead time plus the lateness of one of the supplier's
+                  disrupted receipts (drawn); + the machine's outages for items whose
+                  replenishment has no receipts to measure them (WIP items): stops of a
+                  period or longer as an outage process, shorter ones as a one-period delay of
+                  a share 1 - availability of the orders (`machine_outages`)
+    rare          disruption + one rare long outage of the supplier every
+                  `rare_outage_return_years` lasting max(the longest lateness of its disrupted
+                  receipts, the item's lead time, `rare_outage_min_days`); only for
+                  strategic-eligible items
+    machine_free  normal with work orders on their promised lead time (no machine-caused
+                  lateness) and no machine outage: what the item would need if its machine never
+                  failed; only for items with an equipment outage process
+
+Disruptions are drawn per order, as measured (a share of receipts, a lateness each), and not
+as the profile's merged disruption *events*: overlapping late receipts merge into events that
+span months while only a few orders in them were disrupted.
+A made item's work orders already carry its machine's downtime in their real lead times, so the
+machine outage process is added only where no receipts exist (no double counting).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from bufferwise.decide.costs import criticality, stockout_costs
+from bufferwise.decide.settings import DecideSettings
+from bufferwise.equipment.item_risk import SupplyOutageProcess
+from bufferwise.errors import InvalidInput
+from bufferwise.kernels.inventory import POLICY_ORDER_UP_TO, POLICY_REORDER_QUANTITY
+from bufferwise.profile import BUCKET_DAYS, DemandMatrix
+from bufferwise.profile.disruption import flag_disrupted
+from bufferwise.profile.supply import receipt_facts
+from bufferwise.sizing.analytic import economic_order_quantity, round_order_quantity
+
+DAYS_PER_YEAR = 365.0
+LAYERS: tuple[str, ...] = ("normal", "disruption", "rare", "machine_free")
+_POOL_QUANTILES = (np.arange(16) + 0.5) / 16.0
+MIXTURE_POOL = 400
+
+
+@dataclass(frozen=True)
+class Outages:
+    """An outage process per item: rate per year and a pool of lengths [days]."""
+
+    rate_per_year: np.ndarray
+    lengths_days: list[np.ndarray]
+
+    @staticmethod
+    def none(n: int) -> Outages:
+        return Outages(np.zeros(n), [np.zeros(0) for _ in range(n)])
+
+    def plus(self, other: Outages) -> Outages:
+        """Superpose two independent outage processes (rates add; lengths mix by rate)."""
+        rates = self.rate_per_year + other.rate_per_year
+        pools = []
+        for i in range(len(rates)):
+            a, b = self.lengths_days[i], other.lengths_days[i]
+            ra, rb = self.rate_per_year[i], other.rate_per_year[i]
+            if rb <= 0 or b.size == 0:
+                pools.append(a)
+            elif ra <= 0 or a.size == 0:
+                pools.append(b)
+            else:
+                total = 64
+                na = max(1, round(total * ra / (ra + rb)))
+                nb = max(1, total - na)
+                pools.append(np.concatenate([np.resize(a, na), np.resize(b, nb)]))
+        return Outages(rates, pools)
+
+
+@dataclass
+class RiskModel:
+    """Per-item inputs of the cost curves (arrays aligned with `item_ids`).
+
+    bucket_days             [days] one simulated period
+    unit_cost               [money / unit]; holding_per_year [money / unit / year]
+    stockout_cost           [money / unit short]; stockout_derived: from criticality
+    policy                  kernel POLICY_* code; review_periods [periods] (1 for (r,Q))
+    order_quantity          [units] Q of (r,Q) (EOQ, MOQ, multiple); 0 for (R,S)
+    demand_pool             per-period demand of the recent window [units / period]
+    demand_mean, demand_sd  [units / period] of that window
+    lead_time_days          per layer: one pool of lead times [days] per item
+    outages                 per layer: the outage process
+    layer_rows              per layer: the items it applies to (sorted indices)
+    full_layer              the layer that is the item's whole risk (its stance is priced there)
+    """
+
+    item_ids: np.ndarray
+    bucket_days: float
+    unit_cost: np.ndarray
+    holding_per_year: np.ndarray
+    stockout_cost: np.ndarray
+    stockout_derived: np.ndarray
+    criticality: np.ndarray
+    supplier_id: np.ndarray
+    machine_id: np.ndarray
+    policy: np.ndarray
+    review_periods: np.ndarray
+    order_quantity: np.ndarray
+    moq: np.ndarray
+    order_multiple: np.ndarray
+    demand_pool: list[np.ndarray]
+    demand_mean: np.ndarray
+    demand_sd: np.ndarray
+    lead_time_days: dict[str, list[np.ndarray]]
+    outages: dict[str, Outages]
+    layer_rows: dict[str, np.ndarray]
+    full_layer: np.ndarray
+    strategic_eligible: np.ndarray
+    rare_outage_days: np.ndarray
+    lead_time_source: np.ndarray
+    notes: list[str] = field(default_factory=list)
+    _periods_cache: dict[str, list[np.ndarray]] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+    @property
+    def periods_per_year(self) -> float:
+        return DAYS_PER_YEAR / self.bucket_days
+
+    def lead_time_periods(self, layer: str) -> list[np.ndarray]:
+        """Lead-time pool of a layer in whole periods (>= 0)."""
+        if layer not in self._periods_cache:
+            self._periods_cache[layer] = [
+                np.maximum(np.round(p / self.bucket_days), 0).astype(np.int64)
+                for p in self.lead_time_days[layer]
+            ]
+        return self._periods_cache[layer]
+
+    def protection_periods(self, layer: str = "normal") -> np.ndarray:
+        """Mean lead time + review period [periods]: what a reorder level / order-up-to level
+        covers besides the safety stock (docs/sizing.md, "one lead-time convention")."""
+        mean_lt = np.array([p.mean() for p in self.lead_time_periods(layer)], dtype=float)
+        review = np.where(self.policy == POLICY_ORDER_UP_TO, self.review_periods, 0)
+        return mean_lt + review
+
+    def sigma_lead_time_demand(self, layer: str = "normal") -> np.ndarray:
+        """sqrt(P sigma_d² + d² sigma_L²) over the protection interval P [units]."""
+        pools = self.lead_time_periods(layer)
+        sd_l = np.array([p.std(ddof=1) if p.size > 1 else 0.0 for p in pools])
+        p = self.protection_periods(layer)
+        return np.sqrt(p * self.demand_sd**2 + self.demand_mean**2 * sd_l**2)
+
+    def daily_demand(self) -> np.ndarray:
+        """[units / day] of the recent window."""
+        return self.demand_mean / self.bucket_days
+
+
+def _exponential_pool(mean_days: float) -> np.ndarray:
+    """16 equally likely outage lengths [days] of an exponential with this mean."""
+    return -mean_days * np.log1p(-_POOL_QUANTILES)
+
+
+def machine_outages(
+    item_ids: np.ndarray,
+    equipment_risk: Mapping[str, SupplyOutageProcess] | None,
+    bucket_days: float,
+) -> tuple[Outages, np.ndarray]:
+    """Per item, from its machine's `SupplyOutageProcess` (nothing when not given):
+
+    - stops lasting at least one period on average: an outage process (rate per year,
+      exponential lengths with the mean outage length);
+    - shorter stops: a share 1 - availability of the orders is delayed by one period (a stop
+      inside a period holds back what was due in it; the kernel has no partial periods).
+    Returns (outages, delay_share)."""
+    n = len(item_ids)
+    out = Outages.none(n)
+    delay = np.zeros(n)
+    if not equipment_risk:
+        return out, delay
+    for i, item in enumerate(item_ids):
+        proc = equipment_risk.get(str(item))
+        if proc is None or not math.isfinite(proc.availability) or proc.availability >= 1.0:
+            continue
+        mean = proc.mean_outage_days
+        if not math.isfinite(mean) or mean <= 0:
+            continue
+        if mean >= bucket_days:
+            out.rate_per_year[i] = proc.outage_rate_per_year
+            out.lengths_days[i] = _exponential_pool(mean)
+        else:
+            delay[i] = 1.0 - max(proc.availability, 0.0)
+    return out, delay
+
+
+def _policy(items: pd.DataFrame, d: np.ndarray, bucket_days: float) -> tuple[np.ndarray, ...]:
+    def col(name: str, default: float) -> np.ndarray:
+        if name not in items.columns:
+            return np.full(len(items), default)
+        v = pd.to_numeric(items[name], errors="coerce").to_numpy(dtype=float)
+        return np.where(np.isfinite(v), v, default)
+
+    review_days = col("review_period_days", 0.0)
+    periodic = review_days > 0
+    review = np.where(periodic, np.maximum(1, np.round(review_days / bucket_days)), 1).astype(
+        np.int64
+    )
+    unit = col("unit_cost", 0.0)
+    h_year = unit * col("holding_rate", 0.25)
+    annual = d * DAYS_PER_YEAR / bucket_days
+    eoq = np.asarray(
+        economic_order_quantity(col("order_cost", 0.0), annual, np.where(h_year > 0, h_year, 1e-9)),
+        dtype=float,
+    )
+    moq, mult = col("moq", 0.0), col("order_multiple", 1.0)
+    q = np.asarray(round_order_quantity(np.maximum(eoq, 1.0), moq, mult), dtype=float)
+    q = np.where(q > 0, q, 1.0)
+    policy = np.where(periodic, POLICY_ORDER_UP_TO, POLICY_REORDER_QUANTITY).astype(np.int8)
+    return policy, review, np.where(periodic, 0.0, q), moq, mult, h_year
+
+
+def build_risk_model(
+    items: pd.DataFrame,
+    matrix: DemandMatrix,
+    receipts: pd.DataFrame | None,
+    equipment_risk: Mapping[str, SupplyOutageProcess] | None,
+    settings: DecideSettings,
+    stockout_multiples: Mapping[str, float] | None = None,
+) -> RiskModel:
+    """Risk model of every row of `items` (see module docstring)."""
+    st = settings
+    bucket_days = float(BUCKET_DAYS[matrix.bucket])
+    ids = items["item_id"].astype(str).to_numpy(dtype=object)
+    n = len(ids)
+    pos = {str(k): j for j, k in enumerate(matrix.item_ids)}
+    recent = max(1, round(st.recent_days / bucket_days))
+    pools: list[np.ndarray] = []
+    for item in ids:
+        j = pos.get(str(item))
+        row = matrix.quantity[j, -recent:] if j is not None else np.zeros(0)
+        row = row[np.isfinite(row)]
+        pools.append(row if row.size else np.zeros(1))
+    d = np.array([p.mean() for p in pools])
+    sd = np.array([p.std(ddof=1) if p.size > 1 else 0.0 for p in pools])
+    policy, review, q, moq, mult, h_year = _policy(items, d, bucket_days)
+    b, derived = stockout_costs(items, stockout_multiples)
+    crit = criticality(items)
+    supplier = (
+        items["supplier_id"].astype(object).where(items["supplier_id"].notna(), "").astype(str)
+        if "supplier_id" in items.columns
+        else pd.Series([""] * n)
+    ).to_numpy(dtype=object)
+    machine = (
+        items["machine_id"].astype(object).where(items["machine_id"].notna(), "").astype(str)
+        if "machine_id" in items.columns
+        else pd.Series([""] * n)
+    ).to_numpy(dtype=object)
+    nominal = pd.to_numeric(items["nominal_lead_time_days"], errors="coerce").to_numpy(float)
+    nominal = np.where(np.isfinite(nominal), nominal, 0.0)
+
+    normal, promised_pools, sources, suppliers_seen, share, lateness = _lead_time_pools(
+        ids, supplier, nominal, receipts, matrix, st
+    )
+    disrupted_lt = [
+        _mixture(normal[i], share.get(str(supplier[i]), 0.0), lateness.get(str(supplier[i])))
+        for i in range(n)
+    ]
+    longest = np.array(
+        [
+            float(lateness[str(s)].max()) if str(s) in lateness and lateness[str(s)].size else 0.0
+            for s in supplier
+        ]
+    )
+    mach, delay = machine_outages(ids, equipment_risk, bucket_days)
+    has_receipts = np.array([src.startswith("item") for src in sources])
+    # the machine is simulated only where no receipts of the item already measure it
+    disruption = Outages(
+        np.where(has_receipts, 0.0, mach.rate_per_year),
+        [np.zeros(0) if has_receipts[i] else mach.lengths_days[i] for i in range(n)],
+    )
+    for i in np.flatnonzero(~has_receipts & (delay > 0)):
+        disrupted_lt[i] = _mixture(disrupted_lt[i], float(delay[i]), np.array([bucket_days]))
+    measured_lt = np.array([p.mean() for p in normal])
+    eligible = (
+        np.isin(crit, list(st.strategic_criticality))
+        & (np.maximum(nominal, measured_lt) >= st.strategic_min_lead_time_days)
+        & (suppliers_seen <= 1)
+        & (d > 0)
+    )
+    rare_days = np.maximum.reduce([longest, nominal, np.full(n, st.rare_outage_min_days)])
+    rare_only = Outages(
+        np.where(eligible, 1.0 / st.rare_outage_return_years, 0.0),
+        [np.array([rare_days[i]]) if eligible[i] else np.zeros(0) for i in range(n)],
+    )
+    rare = disruption.plus(rare_only)
+    has_machine = (mach.rate_per_year > 0) | (delay > 0)
+    machine_free_lt = [
+        promised_pools[i] if has_machine[i] and promised_pools[i].size else normal[i]
+        for i in range(n)
+    ]
+    has_disruption = (disruption.rate_per_year > 0) | np.array(
+        [disrupted_lt[i] is not normal[i] for i in range(n)]
+    )
+    full = np.where(eligible, "rare", np.where(has_disruption, "disruption", "normal"))
+    rows = {
+        "normal": np.arange(n),
+        # every item, so that normal and disruption layers share each item's random numbers
+        # (same row, same kernel streams): the two covers compared by the stance differ by
+        # the risk, not by sampling noise
+        "disruption": np.arange(n),
+        "rare": np.flatnonzero(eligible),
+        "machine_free": np.flatnonzero(has_machine),
+    }
+    notes = []
+    if has_machine.any():
+        notes.append(
+            f"{int(has_machine.sum())} items carry their machine's outage process "
+            f"({int((has_machine & ~has_receipts).sum())} without receipts simulate it directly)"
+        )
+    return RiskModel(
+        item_ids=ids,
+        bucket_days=bucket_days,
+        unit_cost=pd.to_numeric(items["unit_cost"], errors="coerce").to_numpy(float),
+        holding_per_year=h_year,
+        stockout_cost=b,
+        stockout_derived=derived,
+        criticality=crit,
+        supplier_id=supplier,
+        machine_id=machine,
+        policy=policy,
+        review_periods=review,
+        order_quantity=q,
+        moq=moq,
+        order_multiple=mult,
+        demand_pool=pools,
+        demand_mean=d,
+        demand_sd=sd,
+        lead_time_days={
+            "normal": normal,
+            "disruption": disrupted_lt,
+            "rare": disrupted_lt,
+            "machine_free": machine_free_lt,
+        },
+        outages={
+            "normal": Outages.none(n),
+            "disruption": disruption,
+            "rare": rare,
+            "machine_free": Outages.none(n),
+        },
+        layer_rows=rows,
+        full_layer=full.astype(object),
+        strategic_eligible=eligible,
+        rare_outage_days=np.where(eligible, rare_days, 0.0),
+        lead_time_source=np.array(sources, dtype=object),
+        notes=notes,
+    )
+
+
+def _mixture(normal: np.ndarray, share: float, lateness: np.ndarray | None) -> np.ndarray:
+    """Lead-time pool [days] with disruptions: `share` of the draws are the median normal lead
+    time plus a disrupted receipt's lateness, the rest normal draws (MIXTURE_POOL values)."""
+    if share <= 0 or lateness is None or lateness.size == 0:
+        return normal
+    k = max(1, round(MIXTURE_POOL * share))
+    base = float(np.median(normal))
+    late = base + np.resize(np.sort(lateness), k)
+    return np.concatenate([np.resize(normal, MIXTURE_POOL - k), late])
+
+
+def _lead_time_pools(
+    ids: np.ndarray,
+    supplier: np.ndarray,
+    nominal: np.ndarray,
+    receipts: pd.DataFrame | None,
+    matrix: DemandMatrix,
+    st: DecideSettings,
+) -> tuple[
+    list[np.ndarray],
+    list[np.ndarray],
+    list[str],
+    np.ndarray,
+    dict[str, float],
+    dict[str, np.ndarray],
+]:
+    """Per item: lead times [days] of its undisrupted receipts (recent window when it holds
+    enough, else all; else its supplier's, scaled to the item's nominal lead time; else the
+    nominal lead time), promised lead times (promised - ordered), where they came from and how
+    many suppliers delivered it; per supplier: the share of its receipts that were disrupted
+    and their lateness [days]."""
+    n = len(ids)
+    normal = [np.array([nominal[i]]) for i in range(n)]  # no receipts: the nominal lead time
+    promised = [np.zeros(0) for _ in range(n)]
+    sources = ["nominal"] * n
+    suppliers_seen = np.zeros(n, dtype=np.int64)
+    share: dict[str, float] = {}
+    lateness: dict[str, np.ndarray] = {}
+    if receipts is None or len(receipts) == 0:
+        return normal, promised, sources, suppliers_seen, share, lateness
+    facts = flag_disrupted(receipt_facts(receipts))
+    facts = facts[np.isfinite(facts["lead_time_days"].to_numpy(dtype=float))]
+    for s, g in facts.groupby("supplier_id"):
+        dis = g["disrupted"].to_numpy(dtype=bool)
+        share[str(s)] = float(dis.mean()) if len(g) else 0.0
+        lateness[str(s)] = g["lateness_days"].to_numpy(dtype=float)[dis]
+    if len(matrix.period_starts):
+        end = pd.Timestamp(matrix.period_starts[-1])
+    else:
+        end = pd.Timestamp(facts["order_date"].max())
+    cut = end - pd.Timedelta(days=st.recent_days)
+    ok = ~facts["disrupted"].to_numpy(dtype=bool)
+    clean = facts[ok]
+    by_item = {str(k): g for k, g in clean.groupby("item_id")}
+    by_sup = {str(k): g["lead_time_days"].to_numpy(float) for k, g in clean.groupby("supplier_id")}
+    seen = facts.groupby("item_id")["supplier_id"].nunique()
+    for i, item in enumerate(ids):
+        suppliers_seen[i] = int(seen.get(item, 0))
+        g = by_item.get(str(item))
+        if g is not None and len(g) >= st.min_item_receipts:
+            recent = g[g["order_date"] >= cut]
+            use = recent if len(recent) >= st.min_recent_receipts else g
+            normal[i] = use["lead_time_days"].to_numpy(float)
+            sources[i] = "item_recent" if use is recent else "item"
+            prom = (use["promised_date"] - use["order_date"]).dt.days.to_numpy(dtype=float)
+            promised[i] = prom[np.isfinite(prom)]
+        elif supplier[i] in by_sup and by_sup[supplier[i]].size:
+            # the supplier's spread, scaled to this item's own nominal lead time
+            pool = by_sup[supplier[i]]
+            mean = float(pool.mean())
+            normal[i] = pool * (nominal[i] / mean) if mean > 0 else np.array([nominal[i]])
+            sources[i] = "supplier"
+    return normal, promised, sources, suppliers_seen, share, lateness
+
+
+def validate_items(items: pd.DataFrame) -> None:
+    """The columns decide needs, with planner-readable errors."""
+    need = ("item_id", "unit_cost", "nominal_lead_time_days")
+    missing = [c for c in need if c not in items.columns]
+    if missing:
+        raise InvalidInput(f"items: missing column(s) {', '.join(missing)} (decide needs them)")
+    if items["item_id"].astype(str).duplicated().any():
+        dup = items["item_id"].astype(str)[items["item_id"].astype(str).duplicated()].iloc[0]
+        raise InvalidInput(f"items: item_id {dup!r} appears more than once")
+    unit = pd.to_numeric(items["unit_cost"], errors="coerce")
+    if (~np.isfinite(unit) | (unit < 0)).any():
+        row = int(np.flatnonzero(~np.isfinite(unit) | (unit < 0))[0]) + 1
+        raise InvalidInput(f"items row {row}, column unit_cost: must be a number >= 0")
+
+
+__all__ = ["LAYERS", "Outages", "RiskModel", "build_risk_model", "machine_outages"]

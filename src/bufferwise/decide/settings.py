@@ -1,0 +1,119 @@
+"""Every threshold of the decide layer, in one frozen dataclass (docs/decide.md lists them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bufferwise.errors import InvalidInput
+
+
+@dataclass(frozen=True, slots=True)
+class DiagnoseSettings:
+    """Thresholds of the mistake diagnostics (docs/decide.md, "Mistake diagnostics").
+
+    min_money_per_year      [money / year] a finding must be worth at least this much a year
+    dogmatic_max_share      dogmatic_jit: the current safety stock is at most this share of the
+                            recommended one
+    dogmatic_min_excess_share   ... and its expected annual cost exceeds the recommended one by
+                            at least this share of it
+    dogmatic_max_fill_rate  ... and it leaves the item short: expected fill rate below this
+    lazy_ratio              lazy_jic: current safety stock at least this multiple of the need
+    lazy_min_excess_days    [days of cover] ... and at least this many days of demand above it
+    lazy_min_excess_value   [money] ... and at least this much stock value above it
+    uniform_band            one_policy_for_all: items whose current days of cover lie within
+                            +- this share of a common value form a group
+    uniform_min_items       ... of at least this many items (and `uniform_min_share` of all)
+    uniform_min_share
+    uniform_risk_spread     ... while the cover their risk calls for (recommended days of cover)
+                            spreads over the group: (90th - 10th percentile) / the common cover
+                            at least this much
+    review_horizon_days     set_and_forget: a buffer set more than this long before the end of
+                            the data is due for review
+    drift_recent_days       [days] the recent window compared with the earlier data
+    lead_time_growth        set_and_forget also fires when the recent measured lead time is at
+                            least this multiple of the nominal one
+    machine_availability    hidden_loss: the item's machine is unreliable below this availability
+    """
+
+    min_money_per_year: float = 100.0
+    dogmatic_max_share: float = 0.5
+    dogmatic_min_excess_share: float = 0.25
+    dogmatic_max_fill_rate: float = 0.98
+    lazy_ratio: float = 3.0
+    lazy_min_excess_days: float = 14.0
+    lazy_min_excess_value: float = 50.0
+    uniform_band: float = 0.03
+    uniform_min_items: int = 10
+    uniform_min_share: float = 0.03
+    uniform_risk_spread: float = 1.0
+    review_horizon_days: float = 365.0
+    drift_recent_days: int = 365
+    lead_time_growth: float = 1.5
+    machine_availability: float = 0.85
+
+
+@dataclass(frozen=True, slots=True)
+class DecideSettings:
+    """Settings of `decide_items`; units in the names or stated.
+
+    Risk model
+    bucket                  demand bucket the policy is simulated in ("day", "week", "month")
+    recent_days             [days] window of demand (and receipts, when it holds at least
+                            `min_recent_receipts`) that describes today's risk
+    min_recent_receipts     fewer receipts of an item in the recent window: use all its receipts
+    min_item_receipts       fewer receipts of an item in all: use its supplier's lead times
+    rare_outage_return_years  strategic layer: one rare long outage of the supplier per this
+                            many years
+    rare_outage_min_days    [days] the rare outage lasts at least this long
+    strategic_criticality   criticality levels eligible for the strategic stance
+    strategic_min_lead_time_days  [days] "long lead": nominal (or measured) lead time at least this
+
+    Simulation (kernel) and cost curve
+    sim_years               simulated years per replication (after warm-up)
+    replications            independent replications per level (common random numbers across
+                            levels of one item)
+    warmup_days             [days] simulated before statistics are collected
+    grid_points             safety-stock levels per item and risk layer (0 included)
+    rare_sim_factor         the strategic layer simulates this many times longer (rare events)
+
+    Stance
+    tie_relative            tie rule: a level within this share of the least cost is a tie
+    tie_absolute            [money / year] ... or within this absolute amount
+    cover_shortage_share    normal / disruption cover: the smallest level at which the layer's
+                            expected shortage is at most this share of demand
+    """
+
+    bucket: str = "day"
+    recent_days: int = 365
+    min_recent_receipts: int = 8
+    min_item_receipts: int = 4
+    rare_outage_return_years: float = 10.0
+    rare_outage_min_days: float = 30.0
+    strategic_criticality: tuple[str, ...] = ("critical",)
+    strategic_min_lead_time_days: float = 30.0
+    sim_years: float = 8.0
+    replications: int = 4
+    warmup_days: int = 120
+    grid_points: int = 16
+    rare_sim_factor: int = 3
+    tie_relative: float = 0.02
+    tie_absolute: float = 1.0
+    cover_shortage_share: float = 0.001
+    diagnose: DiagnoseSettings = field(default_factory=DiagnoseSettings)
+
+    def __post_init__(self) -> None:
+        if self.bucket not in ("day", "week", "month"):
+            raise InvalidInput(f"settings.bucket {self.bucket!r} is not one of day, week, month")
+        if self.grid_points < 3:
+            raise InvalidInput(f"settings.grid_points = {self.grid_points}: need at least 3")
+        if self.replications < 2:
+            raise InvalidInput(f"settings.replications = {self.replications}: need at least 2")
+        if not (0 < self.cover_shortage_share < 1):
+            raise InvalidInput("settings.cover_shortage_share must be in (0, 1)")
+        if not (0 <= self.tie_relative < 1) or self.tie_absolute < 0:
+            raise InvalidInput("settings.tie_relative must be in [0, 1), tie_absolute >= 0")
+        if self.sim_years <= 0 or self.recent_days < 28:
+            raise InvalidInput("settings.sim_years must be > 0 and recent_days >= 28")
+
+
+__all__ = ["DecideSettings", "DiagnoseSettings"]
