@@ -1,4 +1,5 @@
-"""DESIGN.md's one dependency rule: the domain never imports storage, CLI, web, cluster or I/O layers.
+"""DESIGN.md's one dependency rule: the domain never imports storage, CLI, web, cluster or
+I/O layers.
 
 Each domain layer is imported in a clean interpreter; the test fails if any forbidden module was
 pulled in, directly or through another module.
@@ -75,5 +76,9 @@ def test_domain_layer_imports_no_edge_layer(layer: str) -> None:
 def test_kernels_import_nothing_else_from_the_package() -> None:
     loaded = _modules_after_import("bufferwise.kernels")
     ours = {m for m in loaded if m == "bufferwise" or m.startswith("bufferwise.")}
-    extra = {m for m in ours if not any(m == a or m.startswith("bufferwise.kernels") for a in KERNEL_ALLOWED)}
+    extra = {
+        m
+        for m in ours
+        if not any(m == a or m.startswith("bufferwise.kernels") for a in KERNEL_ALLOWED)
+    }
     assert not extra, f"bufferwise.kernels imports {sorted(extra)}"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,6 +20,10 @@ from bufferwise.errors import BufferwiseError, ImportRejected, InvalidInput
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
+if not console.is_terminal and "COLUMNS" not in os.environ:
+    # Piped or captured output: rich would fold tables to 80 columns; keep rows on one line.
+    console.width = 160
+    err_console.width = 160
 
 DEFAULT_DB_FILE = "bufferwise.db"
 
@@ -29,7 +33,7 @@ EXIT_STORAGE = 3
 EXIT_BUG = 4
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -73,7 +77,27 @@ def progress(description: str, total: int | None = None) -> Iterator[Callable[[i
         yield advance
 
 
-def emit_rows(rows: Sequence[dict[str, Any]], fmt: OutputFormat, title: str | None = None) -> None:
+def emit_frame(
+    df: Any,
+    fmt: OutputFormat,
+    title: str | None = None,
+    *,
+    columns: Sequence[str] | None = None,
+    limit: int | None = None,
+) -> None:
+    """Print a DataFrame: in table format only `columns` (those present) and `limit` rows;
+    csv and json carry every row and column."""
+    if fmt is OutputFormat.table:
+        if columns is not None:
+            df = df[[c for c in columns if c in df.columns]]
+        if limit is not None:
+            df = df.head(limit)
+    emit_rows(df.to_dict(orient="records"), fmt, title=title)
+
+
+def emit_rows(
+    rows: Sequence[Mapping[Any, Any]], fmt: OutputFormat, title: str | None = None
+) -> None:
     """Print rows as a rich table, CSV or JSON (to stdout)."""
     if fmt is OutputFormat.json:
         sys.stdout.write(json.dumps(list(rows), default=_json_default, indent=1) + "\n")
@@ -98,6 +122,12 @@ def emit_rows(rows: Sequence[dict[str, Any]], fmt: OutputFormat, title: str | No
 def _cell(v: Any) -> str:
     if v is None:
         return ""
+    if hasattr(v, "hour") and hasattr(v, "date") and callable(v.date):
+        if v != v:  # NaT
+            return ""
+        if (v.hour, v.minute, v.second) == (0, 0, 0):
+            return str(v.date())
+        return v.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(v, float):
         if v != v:  # NaN
             return ""
@@ -106,6 +136,8 @@ def _cell(v: Any) -> str:
 
 
 def _json_default(v: Any) -> Any:
+    if v != v:  # NaN / NaT
+        return None
     if hasattr(v, "isoformat"):
         return v.isoformat()
     if hasattr(v, "item"):
@@ -131,11 +163,12 @@ def run_guarded(fn: Callable[[], T]) -> T:
     except KeyboardInterrupt:
         err_console.print("interrupted; nothing half-written was kept")
         raise typer.Exit(130) from None
-    except Exception as exc:  # noqa: BLE001 - the last line of defence
+    except Exception as exc:
         if State.debug:
             raise
         err_console.print(
-            f"[red]error:[/red] unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)"
+            f"[red]error:[/red] unexpected {type(exc).__name__}: {exc} "
+            "(run with --debug for the traceback)"
         )
         raise typer.Exit(EXIT_BUG) from None
 

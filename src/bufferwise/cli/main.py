@@ -24,6 +24,8 @@ COMMAND_MODULES = (
     "bufferwise.cli.profile",  # profile
     "bufferwise.cli.size",  # size
     "bufferwise.cli.equipment",  # equipment
+    "bufferwise.cli.analyze",  # analyze
+    "bufferwise.cli.review",  # review, approve, history
 )
 
 

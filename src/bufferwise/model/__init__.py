@@ -3,4 +3,13 @@
 from bufferwise.model.batch import FileReport, ImportBatch
 from bufferwise.model.schema import MACHINE_STATES, TABLES, Column, RowRule, Table, table
 
-__all__ = ["MACHINE_STATES", "TABLES", "Column", "FileReport", "ImportBatch", "RowRule", "Table", "table"]
+__all__ = [
+    "MACHINE_STATES",
+    "TABLES",
+    "Column",
+    "FileReport",
+    "ImportBatch",
+    "RowRule",
+    "Table",
+    "table",
+]

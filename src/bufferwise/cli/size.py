@@ -1,0 +1,109 @@
+"""`bufferwise size`: safety stock and reorder levels for every stored item."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from bufferwise.cli.common import (
+    OutputFormat,
+    emit_frame,
+    progress,
+    resolve_db_url,
+    run_guarded,
+)
+
+SIZE_COLUMNS = (
+    "item_id",
+    "method",
+    "service_target",
+    "safety_stock",
+    "reorder_point",
+    "order_up_to",
+    "order_quantity",
+    "expected_fill_rate",
+    "expected_cycle_service",
+    "mean_on_hand",
+    "days_of_cover",
+    "expected_holding_cost",
+    "expected_stockout_cost",
+    "ci_low",
+    "ci_high",
+)
+
+
+class Method(StrEnum):
+    analytic = "analytic"
+    empirical = "empirical"
+    simulation = "simulation"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("size")(size_cmd)
+
+
+def size_cmd(
+    method: list[Method] | None = typer.Option(
+        None,
+        "--method",
+        "-m",
+        help="Sizing method(s), repeatable: analytic, empirical, simulation. "
+        "Default: the settings' methods.",
+    ),
+    target: str | None = typer.Option(
+        None,
+        "--target",
+        help='Service target: a share such as 0.95, or "cost_optimal". Default: the settings.',
+    ),
+    service_type: str | None = typer.Option(
+        None, "--service-type", help="fill_rate (type 2) or cycle_service (type 1)."
+    ),
+    settings_file: Path | None = typer.Option(
+        None, "--settings", "-s", help="Settings file (TOML); see docs/settings.md."
+    ),
+    seed: int | None = typer.Option(
+        None, "--seed", help="Seed of the Monte Carlo methods (default: the settings')."
+    ),
+    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="Output format."),
+    limit: int = typer.Option(
+        30, "--limit", help="Rows to print in table format (csv/json print all)."
+    ),
+) -> None:
+    """Size every stored item's safety stock and reorder level (analytic, empirical, simulation)."""
+
+    def body() -> None:
+        import dataclasses
+
+        from bufferwise.services.sizing import size_database
+        from bufferwise.settings import load_settings, parse_settings
+
+        settings = load_settings(settings_file)
+        sizing = settings.sizing
+        if target is not None or service_type is not None:
+            raw: dict[str, object] = {}
+            if target is not None:
+                raw["service_target"] = target if target == "cost_optimal" else _share(target)
+            if service_type is not None:
+                raw["service_type"] = service_type
+            checked = parse_settings({"sizing": raw}, source="command line").sizing
+            sizing = dataclasses.replace(sizing, **{k: getattr(checked, k) for k in raw})
+            settings = dataclasses.replace(settings, sizing=sizing)
+        methods = [m.value for m in method] if method else None
+        with progress("sizing"):
+            result = size_database(resolve_db_url(), settings, methods=methods, seed=seed)
+        df = result.sizes
+        title = f"sizes (run {result.run_id}, {len(df)} rows)"
+        emit_frame(df, fmt, title=title, columns=SIZE_COLUMNS, limit=limit)
+
+    run_guarded(body)
+
+
+def _share(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"--target {text!r}: expected a share such as 0.95, or cost_optimal"
+        ) from None

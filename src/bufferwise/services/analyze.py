@@ -1,0 +1,160 @@
+"""The main job: from stored (or freshly imported) data to decisions, in one recorded run.
+
+    import (optional) -> profile -> equipment (when machine data exist) -> decide + diagnose
+      -> store every result table in the run -> exports and report (by the caller)
+
+The same inputs, settings and seed give identical results. A process killed mid-run leaves the
+run marked 'running' (never read as a result) and everything stored before it intact.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from bufferwise.decide import Decisions, decide_items
+from bufferwise.equipment import EquipmentReport, OeeConventions, analyze_equipment
+from bufferwise.profile import Profiles, profile_all
+from bufferwise.services.imports import ImportSummary, import_files
+from bufferwise.services.runs import load_tables, recorded_run
+from bufferwise.settings import Settings
+from bufferwise.storage import open_repository
+
+#: progress(stage, done, total); stages: import, profile, equipment, decide, store
+Progress = Callable[[str, int, int], None]
+
+STAGES = ("import", "profile", "equipment", "decide", "store")
+
+
+@dataclass(slots=True)
+class AnalysisResult:
+    """Everything one analyze run produced (also stored as the run's output tables)."""
+
+    run_id: int
+    settings: Settings
+    seed: int
+    items: pd.DataFrame
+    demand: pd.DataFrame
+    receipts: pd.DataFrame
+    profiles: Profiles
+    decisions: Decisions
+    equipment: EquipmentReport | None
+    imported: ImportSummary | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def output_tables(self) -> dict[str, pd.DataFrame]:
+        """The result tables, by stable name (what the run stores and the exports write)."""
+        d = self.decisions
+        out: dict[str, pd.DataFrame] = {
+            "recommendations": d.items,
+            "findings": d.findings,
+            "frontier": d.frontier,
+            "totals": pd.DataFrame([d.totals]) if isinstance(d.totals, dict) else d.totals,
+            "demand_profile": self.profiles.demand,
+            "supply_profile": self.profiles.supply,
+            "disruptions": self.profiles.disruptions,
+        }
+        if self.equipment is not None:
+            out["machines"] = self.equipment.machines
+            out["buffers"] = self.equipment.buffers
+            out["losses"] = self.equipment.losses
+        return out
+
+
+def analyze(
+    db_url: str,
+    settings: Settings,
+    *,
+    paths: Sequence[Path] = (),
+    mapping: str | None = None,
+    import_mode: str = "default",
+    seed: int | None = None,
+    progress: Progress | None = None,
+) -> AnalysisResult:
+    """Run the main job on the database at `db_url` (importing `paths` first when given)."""
+    used_seed = settings.simulation.seed if seed is None else seed
+    timings: dict[str, float] = {}
+
+    def tick(stage: str, done: int = 0, total: int = 1) -> None:
+        if progress is not None:
+            progress(stage, done, total)
+
+    imported = None
+    if paths:
+        tick("import")
+        t0 = time.perf_counter()
+        imported = import_files(db_url, paths, mapping=mapping, mode=import_mode)
+        timings["import"] = round(time.perf_counter() - t0, 3)
+
+    repo = open_repository(db_url)
+    try:
+        t = load_tables(repo)
+        with recorded_run(repo, "analyze", settings.as_dict(), seed=used_seed) as run:
+            run.timings.update(timings)
+            with run.stage("profile"):
+                tick("profile")
+                profiles = profile_all(
+                    t["demand"],
+                    t["receipts"],
+                    t["items"],
+                    bucket=settings.profile.bucket,
+                    forecast=settings.profile.forecast,
+                    progress=(lambda s, d, n: tick("profile", d, n)) if progress else None,
+                )
+            equipment: EquipmentReport | None = None
+            if len(t["machine_events"]):
+                with run.stage("equipment"):
+                    tick("equipment")
+                    eq = settings.equipment
+                    equipment = analyze_equipment(
+                        t["machines"],
+                        t["machine_events"],
+                        t["production_counts"] if len(t["production_counts"]) else None,
+                        t["wip_buffers"] if len(t["wip_buffers"]) else None,
+                        conventions=OeeConventions(
+                            setup=eq.setup,
+                            idle=eq.idle,
+                            starved_blocked=eq.starved_blocked,
+                            micro_stop_threshold_s=eq.micro_stop_threshold_s,
+                        ),
+                        target_line_efficiency=eq.target_line_efficiency,
+                        seed=used_seed,
+                        items=t["items"],
+                    )
+            with run.stage("decide"):
+                tick("decide")
+                decisions = decide_items(
+                    t["items"],
+                    t["demand"],
+                    t["receipts"],
+                    profiles=profiles,
+                    equipment_risk=equipment.item_outages if equipment is not None else None,
+                    settings=settings.decide,
+                    seed=used_seed,
+                    progress=(lambda s, d, n: tick("decide", d, n)) if progress else None,
+                    stockout_multiples=settings.costs.stockout_cost_multiple,
+                )
+            result = AnalysisResult(
+                run_id=run.run_id,
+                settings=settings,
+                seed=used_seed,
+                items=t["items"],
+                demand=t["demand"],
+                receipts=t["receipts"],
+                profiles=profiles,
+                decisions=decisions,
+                equipment=equipment,
+                imported=imported,
+            )
+            with run.stage("store"):
+                tick("store")
+                for name, df in result.output_tables().items():
+                    run.save(name, df)
+            result.timings = run.timings
+        return result
+    finally:
+        repo.close()

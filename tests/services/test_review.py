@@ -1,0 +1,157 @@
+"""Review cycle round trip (issue 7): review -> approve -> history, on SQLite and PostgreSQL.
+
+The recommendations are stored as the output of a recorded 'analyze' run, exactly as the main
+job stores them; the numbers are chosen by hand so each review reason is exercised.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from bufferwise.errors import InvalidInput
+from bufferwise.model import FileReport, ImportBatch
+from bufferwise.services.review import (
+    approve_database,
+    history_database,
+    review_database,
+    review_queue,
+)
+from bufferwise.settings import ReviewSettings
+from bufferwise.storage import open_repository
+
+
+def _recommendations(ss_a: float, stance_b: str, diag_c: str = "") -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "item_id": ["A", "B", "C"],
+            "stance": ["buffer", stance_b, "lean"],
+            "safety_stock": [ss_a, 5.0, 8.0],
+            "reorder_point": [ss_a + 50, 25.0, 30.0],
+            "order_up_to": [ss_a + 150, 45.0, 60.0],
+            "diagnosis": ["", "", diag_c],
+            "diagnosis_detail": [
+                "",
+                "",
+                "demand level +60% since the buffer was set" if diag_c else "",
+            ],
+            "diagnosis_money_per_year": [0.0, 0.0, 1200.0 if diag_c else 0.0],
+        }
+    )
+
+
+def _store_items(url: str) -> None:
+    items = pd.DataFrame(
+        {
+            "item_id": ["A", "B", "C"],
+            "description": ["", "", ""],
+            "category": ["raw", "spare", "raw"],
+            "unit_cost": [10.0, 100.0, 1.0],
+            "holding_rate": [0.25] * 3,
+            "stockout_cost": [float("nan")] * 3,
+            "criticality": ["medium"] * 3,
+            "supplier_id": ["S1", "S2", "S1"],
+            "nominal_lead_time_days": [10.0, 20.0, 5.0],
+            "review_period_days": [0.0] * 3,
+            "moq": [0.0] * 3,
+            "order_multiple": [1.0] * 3,
+            "order_cost": [0.0] * 3,
+            "current_safety_stock": [float("nan")] * 3,
+            "current_reorder_point": [float("nan")] * 3,
+            "buffer_set_on": pd.to_datetime([None, None, None]),
+            "machine_id": ["", "", ""],
+        }
+    )
+    batch = ImportBatch(
+        tables={"items": items},
+        files=[
+            FileReport(
+                file="items.csv",
+                content_hash="h-items",
+                mapping="canonical",
+                rows_read=3,
+                rows_accepted=3,
+            )
+        ],
+    )
+    with open_repository(url) as repo:
+        repo.import_batch(batch)
+
+
+def _store_run(url: str, table: pd.DataFrame) -> int:
+    with open_repository(url) as repo:
+        run_id = repo.start_run("analyze", settings={}, seed=1)
+        repo.save_output(run_id, "recommendations", table)
+        repo.finish_run(run_id, "succeeded")
+        return run_id
+
+
+def test_review_approve_history_round_trip(db_url: str) -> None:
+    _store_items(db_url)
+    with pytest.raises(InvalidInput, match="no successful analysis"):
+        review_database(db_url, ReviewSettings())
+
+    run1 = _store_run(db_url, _recommendations(ss_a=100.0, stance_b="lean"))
+    recs, queue = review_database(db_url, ReviewSettings())
+    assert recs.run_id == run1
+    assert set(queue["item_id"]) == {"A", "B", "C"}
+    assert set(queue["reasons"]) == {"never_approved"}
+    # money at stake for never-approved items = recommended safety stock x unit cost:
+    # A 100 x 10 = 1000 ; B 5 x 100 = 500 ; C 8 x 1 = 8  -> ordered A, B, C
+    assert queue["item_id"].tolist() == ["A", "B", "C"]
+    assert queue["money_at_stake"].tolist() == [1000.0, 500.0, 8.0]
+
+    with pytest.raises(InvalidInput, match="say what to approve"):
+        approve_database(db_url, by="lena")
+    done = approve_database(db_url, by="lena", note="first review", all_items=True)
+    assert sorted(done["item_id"]) == ["A", "B", "C"]
+    assert set(done["version"]) == {1}
+    _, queue = review_database(db_url, ReviewSettings())
+    assert queue.empty
+
+    # next cycle: A's level moves by 30% (> 20% tolerance), B's stance changes, C drifted
+    run2 = _store_run(
+        db_url, _recommendations(ss_a=130.0, stance_b="buffer", diag_c="set_and_forget")
+    )
+    recs, queue = review_database(db_url, ReviewSettings())
+    assert recs.run_id == run2
+    reasons = dict(zip(queue["item_id"], queue["reasons"], strict=True))
+    assert reasons == {"A": "level_moved", "B": "stance_changed", "C": "risk_drifted"}
+    # C: diagnosis money 1200 ; A: |130-100| x 10 = 300 ; B: 0 units moved -> 0
+    assert queue["item_id"].tolist() == ["C", "A", "B"]
+    assert "100.0 -> 130.0 (+30%)" in queue.set_index("item_id").loc["A", "what_changed"]
+
+    approve_database(db_url, by="omar", item_ids=["A"], note="agreed")
+    hist = history_database(db_url, "A")
+    assert hist["version"].tolist() == [1, 2]
+    assert hist["safety_stock"].tolist() == [100.0, 130.0]
+    assert hist["approved_by"].tolist() == ["lena", "omar"]
+    assert hist["note"].tolist() == ["first review", "agreed"]
+    assert hist["run_id"].tolist() == [run1, run2]
+    # nothing overwritten: B and C still have only their first version
+    assert history_database(db_url, "B")["version"].tolist() == [1]
+    with pytest.raises(InvalidInput, match="no recommendation"):
+        approve_database(db_url, by="omar", item_ids=["ZZ"])
+    with pytest.raises(InvalidInput, match="no approved policy"):
+        history_database(db_url, "ZZ")
+
+
+def test_approval_expires_after_the_horizon() -> None:
+    rec = _recommendations(ss_a=100.0, stance_b="lean")
+    approved = pd.DataFrame(
+        {
+            "item_id": ["A", "B", "C"],
+            "version": [1, 1, 1],
+            "safety_stock": [100.0, 5.0, 8.0],
+            "reorder_point": [150.0, 25.0, 30.0],
+            "stance": ["buffer", "lean", "lean"],
+            "approved_at": [datetime(2025, 1, 1)] * 3,
+        }
+    )
+    today = datetime(2025, 1, 1) + timedelta(days=400)
+    q = review_queue(rec, approved, today=today, settings=ReviewSettings(horizon_days=365))
+    assert set(q["reasons"]) == {"approval_expired"}
+    q = review_queue(rec, approved, today=today, settings=ReviewSettings(horizon_days=500))
+    assert q.empty
