@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "bufferwise.cli.size",  # size
     "bufferwise.cli.equipment",  # equipment
     "bufferwise.cli.analyze",  # analyze
+    "bufferwise.cli.decide",  # decide, scenario
     "bufferwise.cli.review",  # review, approve, history
 )
 

@@ -45,6 +45,7 @@ class AnalysisResult:
     equipment: EquipmentReport | None
     imported: ImportSummary | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def output_tables(self) -> dict[str, pd.DataFrame]:
         """The result tables, by stable name (what the run stores and the exports write)."""
@@ -74,8 +75,15 @@ def analyze(
     import_mode: str = "default",
     seed: int | None = None,
     progress: Progress | None = None,
+    kind: str = "analyze",
+    extra_outputs: Callable[[AnalysisResult], dict[str, pd.DataFrame]] | None = None,
 ) -> AnalysisResult:
-    """Run the main job on the database at `db_url` (importing `paths` first when given)."""
+    """Run the main job on the database at `db_url` (importing `paths` first when given).
+
+    kind           the run's kind ('analyze'; 'decide' and 'scenario' runs reuse the job)
+    extra_outputs  more result tables computed from the result inside the same run (e.g.
+                   what-if scenarios); stored with the others
+    """
     used_seed = settings.simulation.seed if seed is None else seed
     timings: dict[str, float] = {}
 
@@ -92,8 +100,10 @@ def analyze(
 
     repo = open_repository(db_url)
     try:
+        t0 = time.perf_counter()
         t = load_tables(repo)
-        with recorded_run(repo, "analyze", settings.as_dict(), seed=used_seed) as run:
+        timings["read"] = round(time.perf_counter() - t0, 3)
+        with recorded_run(repo, kind, settings.as_dict(), seed=used_seed) as run:
             run.timings.update(timings)
             with run.stage("profile"):
                 tick("profile")
@@ -150,9 +160,12 @@ def analyze(
                 equipment=equipment,
                 imported=imported,
             )
+            if extra_outputs is not None:
+                with run.stage("extra"):
+                    result.extra = extra_outputs(result)
             with run.stage("store"):
                 tick("store")
-                for name, df in result.output_tables().items():
+                for name, df in {**result.output_tables(), **result.extra}.items():
                     run.save(name, df)
             result.timings = run.timings
         return result
