@@ -17,21 +17,6 @@ from bufferwise.cli.common import (
     run_guarded,
 )
 
-DECISION_SHORT = (
-    "item_id",
-    "stance",
-    "safety_stock",
-    "reorder_point",
-    "expected_fill_rate",
-    "days_of_cover",
-    "buffer_value",
-    "expected_annual_holding_cost",
-    "expected_annual_stockout_cost",
-    "jit_annual_cost",
-    "current_safety_stock",
-    "diagnosis",
-)
-
 
 class DecideTable(StrEnum):
     items = "items"
@@ -59,6 +44,7 @@ def decide_cmd(
     it and what the current policy gets wrong; stored as a 'decide' run."""
 
     def body() -> None:
+        from bufferwise.decide import DECISION_COLUMNS
         from bufferwise.services.analyze import analyze
         from bufferwise.settings import load_settings
 
@@ -69,7 +55,9 @@ def decide_cmd(
         frames = {"items": d.items, "findings": d.findings, "frontier": d.frontier}
         df = frames[table.value]
         title = f"{table.value} (run {result.run_id}, {len(df)} rows)"
-        columns = DECISION_SHORT if table is DecideTable.items else None
+        # the stable columns up to the diagnosis; the drivers are printed as sentences below
+        short = DECISION_COLUMNS[: DECISION_COLUMNS.index("diagnosis") + 1]
+        columns = short if table is DecideTable.items else None
         emit_frame(df, fmt, title=title, columns=columns, limit=limit)
         if fmt is OutputFormat.table and table is DecideTable.items:
             for row in d.items.head(limit).itertuples():

@@ -28,33 +28,6 @@ class EquipmentTable(StrEnum):
     losses = "losses"
 
 
-MACHINE_SHORT = (
-    "machine_id",
-    "planned_hours",
-    "availability",
-    "performance",
-    "quality",
-    "oee",
-    "teep",
-    "mtbf_hours",
-    "mttr_hours",
-    "failures",
-    "weibull_shape",
-    "weibull_scale",
-    "jit_readiness",
-)
-BUFFER_SHORT = (
-    "buffer_id",
-    "upstream_machine_id",
-    "downstream_machine_id",
-    "current_level",
-    "recommended_level",
-    "line_efficiency_current",
-    "line_efficiency_recommended",
-    "hidden_loss_hours",
-)
-
-
 def register(app: typer.Typer) -> None:
     app.command("equipment")(equipment_cmd)
 
@@ -94,6 +67,7 @@ def equipment_cmd(
 
     def body() -> None:
         from bufferwise.equipment import OeeConventions
+        from bufferwise.equipment.report import BUFFER_COLUMNS, MACHINE_COLUMNS
         from bufferwise.services.equipment import equipment_database
 
         conv = OeeConventions(
@@ -113,7 +87,9 @@ def equipment_cmd(
             for name, df in frames.items():
                 df.to_csv(out / f"{name}.csv", index=False)
         df = frames[table.value]
-        short = {"machines": MACHINE_SHORT, "buffers": BUFFER_SHORT}.get(table.value)
+        # the stable columns; the machines' reasons are printed as sentences below
+        machine_cols = tuple(c for c in MACHINE_COLUMNS if c != "reason")
+        short = {"machines": machine_cols, "buffers": BUFFER_COLUMNS}.get(table.value)
         emit_frame(df, fmt, title=f"{table.value} (run {result.run_id})", columns=short)
         if fmt is OutputFormat.table:
             if table is EquipmentTable.machines and "reason" in df.columns:

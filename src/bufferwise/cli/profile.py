@@ -60,15 +60,6 @@ SHORT_COLUMNS = {
         "disruptions_per_year",
         "disruption_mean_days",
     ),
-    "disruptions": (
-        "supplier_id",
-        "event",
-        "start",
-        "end",
-        "duration_days",
-        "orders",
-        "max_days_late",
-    ),
 }
 
 
@@ -99,6 +90,7 @@ def profile_cmd(
     """Measure each item's demand profile and each supplier's delivery behaviour; store them."""
 
     def body() -> None:
+        from bufferwise.profile import EVENT_COLUMNS
         from bufferwise.services.profiles import profile_database
 
         with progress("profiling") as advance:
@@ -122,7 +114,7 @@ def profile_cmd(
             df,
             fmt,
             title=f"{table.value} profile (run {result.run_id}, {len(df)} rows)",
-            columns=SHORT_COLUMNS[table.value],
+            columns=SHORT_COLUMNS.get(table.value, EVENT_COLUMNS),
             limit=limit,
         )
         if fmt is OutputFormat.table:

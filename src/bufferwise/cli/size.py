@@ -15,24 +15,6 @@ from bufferwise.cli.common import (
     run_guarded,
 )
 
-SIZE_COLUMNS = (
-    "item_id",
-    "method",
-    "service_target",
-    "safety_stock",
-    "reorder_point",
-    "order_up_to",
-    "order_quantity",
-    "expected_fill_rate",
-    "expected_cycle_service",
-    "mean_on_hand",
-    "days_of_cover",
-    "expected_holding_cost",
-    "expected_stockout_cost",
-    "ci_low",
-    "ci_high",
-)
-
 
 class Method(StrEnum):
     analytic = "analytic"
@@ -78,6 +60,7 @@ def size_cmd(
 
         from bufferwise.services.sizing import size_database
         from bufferwise.settings import load_settings, parse_settings
+        from bufferwise.sizing import OUTPUT_COLUMNS
 
         settings = load_settings(settings_file)
         sizing = settings.sizing
@@ -95,7 +78,8 @@ def size_cmd(
             result = size_database(resolve_db_url(), settings, methods=methods, seed=seed)
         df = result.sizes
         title = f"sizes (run {result.run_id}, {len(df)} rows)"
-        emit_frame(df, fmt, title=title, columns=SIZE_COLUMNS, limit=limit)
+        columns = [c for c in OUTPUT_COLUMNS if c not in ("policy", "service_type")]
+        emit_frame(df, fmt, title=title, columns=columns, limit=limit)
 
     run_guarded(body)
 
