@@ -130,7 +130,7 @@ def summarize(result: object) -> dict[str, object]:
 
 
 def _print_summary(s: dict[str, object], url: str, written: list[Path]) -> None:
-    console.print(f"[bold]analysis run {s['run_id']}[/bold] on {url}: {s['items']} items")
+    console.print(f"analysis run {s['run_id']} on {url}: {s['items']} items", style="bold")
     stances = s["stances"]
     assert isinstance(stances, dict)
     console.print("stances: " + ", ".join(f"{k} {v}" for k, v in stances.items()))

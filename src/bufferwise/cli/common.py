@@ -13,13 +13,15 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
 from bufferwise.errors import BufferwiseError, ImportRejected, InvalidInput
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# markup off: data (item ids, messages, codes in [brackets]) is printed as it is
+console = Console(highlight=False, markup=False)
+err_console = Console(stderr=True, highlight=False, markup=False)
 if not console.is_terminal and "COLUMNS" not in os.environ:
     # Piped or captured output: rich would fold tables to 80 columns; keep rows on one line.
     console.width = 160
@@ -167,8 +169,9 @@ def run_guarded(fn: Callable[[], T]) -> T:
         if State.debug:
             raise
         err_console.print(
-            f"[red]error:[/red] unexpected {type(exc).__name__}: {exc} "
-            "(run with --debug for the traceback)"
+            f"[red]error:[/red] unexpected {type(exc).__name__}: {escape(str(exc))} "
+            "(run with --debug for the traceback)",
+            markup=True,
         )
         raise typer.Exit(EXIT_BUG) from None
 
@@ -178,7 +181,7 @@ def _report(exc: Exception, problems: Sequence[Any], limit: int = 20) -> None:
         import traceback
 
         traceback.print_exception(exc, file=sys.stderr)
-    err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+    err_console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True, markup=True)
     for p in list(problems)[:limit]:
         err_console.print(f"  {p.message()}", soft_wrap=True)
     if len(problems) > limit:
