@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import os
 import re
 import subprocess
 import sys
@@ -107,7 +108,10 @@ def test_report_opens_in_headless_chromium_without_errors_or_requests(
     first_run: Written, tmp_path: Path
 ) -> None:
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not found (apt-get install chromium)")
+        reason = f"{CHROMIUM} not found (apt-get install chromium)"
+        if os.environ.get("BUFFERWISE_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason + " (BUFFERWISE_REQUIRE_BROWSER=1)")
+        pytest.skip(reason)
     sync_api = pytest.importorskip(
         "playwright.sync_api", reason="playwright not installed (pip install playwright)"
     )
