@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "bufferwise.cli.equipment",  # equipment
     "bufferwise.cli.analyze",  # analyze
     "bufferwise.cli.decide",  # decide, scenario
+    "bufferwise.cli.backtest",  # backtest
     "bufferwise.cli.review",  # review, approve, history
 )
 

@@ -2,7 +2,7 @@
 
 Imports nothing else from bufferwise. ``inventory`` holds the numba policy simulation and its
 validated entry points; ``reference`` its plain-Python twin; ``random`` the counter-based
-generator both share.
+generator both share; ``replay`` the base-stock replay on real demand.
 """
 
 from bufferwise.kernels.inventory import (
@@ -25,6 +25,7 @@ from bufferwise.kernels.inventory import (
     simulate_policy,
     simulate_policy_kernel,
 )
+from bufferwise.kernels.replay import replay_base_stock
 
 __all__ = [
     "DEMAND_EMPIRICAL",
@@ -41,6 +42,7 @@ __all__ = [
     "SimulationResult",
     "lead_time_demand_kernel",
     "prepare_inputs",
+    "replay_base_stock",
     "resolve_seed",
     "run_simulation",
     "simulate_policy",

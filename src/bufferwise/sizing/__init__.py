@@ -14,6 +14,11 @@ Modules
 - ``empirical``  Monte Carlo lead-time-demand distribution from history and lead-time samples
 - ``simulated``  simulation-optimised levels (service target or least cost) with CIs
 - ``api``        ``size_items``: the table-level contract
+- ``pooled``     protection-interval demand of many items with pooling (rate uncertainty,
+                 class shrinkage, awakening of silent items, recency, level drift)
+- ``calibrate``  ``calibrated_order_up_to``: portfolio (marginal) allocation of base-stock
+                 levels calibrated by rolling-origin replays to an aggregate fill target
+                 (docs/decision-quality.md)
 """
 
 from bufferwise.sizing.analytic import (
@@ -35,6 +40,15 @@ from bufferwise.sizing.analytic import (
     service_factor,
 )
 from bufferwise.sizing.api import METHODS, OUTPUT_COLUMNS, REQUIRED_COLUMNS, size_items
+from bufferwise.sizing.calibrate import (
+    ALLOCATIONS,
+    DISTRIBUTIONS,
+    GROUPINGS,
+    CalibratedLevels,
+    calibrated_order_up_to,
+    expected_fill,
+    inner_origins,
+)
 from bufferwise.sizing.empirical import (
     EmpiricalPerformance,
     lead_time_demand_samples,
@@ -53,6 +67,14 @@ from bufferwise.sizing.loss import (
     poisson_loss,
     standard_normal_loss,
     standard_normal_second_loss,
+)
+from bufferwise.sizing.pooled import (
+    ProtectionDemand,
+    demand_classes,
+    level_drift,
+    protection_demand,
+    protection_demand_quantile,
+    protection_demand_samples,
 )
 from bufferwise.sizing.simulated import (
     CostOptimalSizing,
@@ -76,29 +98,39 @@ from bufferwise.sizing.textbook import (
 )
 
 __all__ = [
+    "ALLOCATIONS",
+    "DISTRIBUTIONS",
+    "GROUPINGS",
     "METHODS",
     "OUTPUT_COLUMNS",
     "REQUIRED_COLUMNS",
     "BaseStockSolution",
+    "CalibratedLevels",
     "CostOptimalSizing",
     "EmpiricalPerformance",
     "MinMaxLevels",
     "PolicyLevels",
+    "ProtectionDemand",
     "ReorderQuantityLevels",
     "SimulatedSizing",
     "base_stock_with_disruptions",
     "base_stock_with_disruptions_cost",
+    "calibrated_order_up_to",
     "cost_optimal_cycle_service_level",
     "critical_ratio",
     "cycle_service_level_normal",
+    "demand_classes",
     "economic_order_quantity",
     "expected_cost_per_period",
+    "expected_fill",
     "fill_rate_normal",
     "gamma_loss",
+    "inner_origins",
     "inverse_standard_normal_loss",
     "lead_time_demand",
     "lead_time_demand_samples",
     "lead_time_demand_samples_many",
+    "level_drift",
     "min_max_power_approximation",
     "negative_binomial_loss",
     "newsvendor_normal",
@@ -114,6 +146,9 @@ __all__ = [
     "performance_from_samples",
     "performance_from_samples_many",
     "poisson_loss",
+    "protection_demand",
+    "protection_demand_quantile",
+    "protection_demand_samples",
     "protection_interval",
     "reorder_level_from_samples",
     "reorder_levels_from_samples",
