@@ -104,16 +104,16 @@ def _snapshot_equal(before: dict[str, pd.DataFrame], after: dict[str, pd.DataFra
 def test_failure_mid_way_writes_nothing(repo: Repository, monkeypatch: pytest.MonkeyPatch) -> None:
     repo.import_batch(batch({"demand": demand(["A"], days=5)}, content_hash="old"))
     before = repo.snapshot()
-    real_upsert = imports_module.upsert
+    real_add = imports_module.TableLoader.add
     done: list[str] = []
 
-    def failing_upsert(conn, table, spec, df, progress=None):  # type: ignore[no-untyped-def]
+    def failing_add(loader, df):  # type: ignore[no-untyped-def]
         if done:  # the first table went in; fail on the second
             raise RuntimeError("disk pulled out")
-        done.append(table.name)
-        return real_upsert(conn, table, spec, df, progress)
+        done.append(loader.table.name)
+        return real_add(loader, df)
 
-    monkeypatch.setattr(imports_module, "upsert", failing_upsert)
+    monkeypatch.setattr(imports_module.TableLoader, "add", failing_add)
     tables = {"items": sample_table("items"), "demand": demand(["A", "B"], days=20)}
     with pytest.raises(RuntimeError, match="disk pulled out"):
         repo.import_batch(batch(tables, content_hash="new"))

@@ -19,18 +19,18 @@ Each check looks at accepted canonical rows only and returns `Problem`s with sev
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from bufferwise.errors import Problem
+from bufferwise.ingest.validate import StringIds
 
 OUTLIER_MADS = 10.0
 OUTLIER_MIN_BUCKETS = 8
-
-
-def _codes(series: pd.Series) -> np.ndarray:
-    """Group codes 0..k-1 of an id column, numbered in order of first appearance."""
-    return pd.factorize(series)[0].astype(np.int64)
 
 
 def _row_warnings(
@@ -38,16 +38,22 @@ def _row_warnings(
     rows: np.ndarray,
     mask: np.ndarray,
     column: str,
-    values: pd.Series,
+    values: pd.Series | np.ndarray,
     code: str,
     expected: list[str] | str,
 ) -> list[Problem]:
     positions = np.flatnonzero(mask)
-    out = []
-    for i, p in enumerate(positions):
-        exp = expected[i] if isinstance(expected, list) else expected
-        out.append(Problem(file, int(rows[p]), column, f"{values.iloc[p]:g}", exp, "warning", code))
-    return out
+    numbers = np.asarray(values, dtype=np.float64)[positions].tolist()
+    row_numbers = rows[positions].tolist()
+    if isinstance(expected, list):
+        return [
+            Problem(file, r, column, f"{v:g}", e, "warning", code)
+            for r, v, e in zip(row_numbers, numbers, expected, strict=True)
+        ]
+    return [
+        Problem(file, r, column, f"{v:g}", expected, "warning", code)
+        for r, v in zip(row_numbers, numbers, strict=True)
+    ]
 
 
 def bucket_of(dates: np.ndarray) -> str:
@@ -67,61 +73,125 @@ def _bucket_index(dates: pd.DatetimeIndex, bucket: str) -> np.ndarray:
     return days // 7 if bucket == "week" else days
 
 
+@dataclass(slots=True)
+class DemandRows:
+    """Accepted demand rows as plain arrays, which is all the demand checks need.
+
+    item_codes  integer item number per row, 0..k-1 in order of first appearance
+    item_names  the item id of each number
+    quantity, returns  float64 per row (returns NaN when empty)
+    days        integer days since 1970-01-01 per row
+    rows        source row number per row
+    """
+
+    item_codes: np.ndarray
+    item_names: Sequence[str]
+    quantity: np.ndarray
+    returns: np.ndarray
+    days: np.ndarray
+    rows: np.ndarray
+
+
 def demand_warnings(
     frame: pd.DataFrame, rows: np.ndarray, file: str, sources: dict[str, str]
 ) -> list[Problem]:
-    problems: list[Problem] = []
     if frame.empty:
+        return []
+    codes, names = pd.factorize(frame["item_id"])
+    data = DemandRows(
+        item_codes=codes.astype(np.int64),
+        item_names=[str(n) for n in names],
+        quantity=frame["quantity"].to_numpy(dtype=np.float64),
+        returns=frame["returns"].to_numpy(dtype=np.float64),
+        days=frame["date"].to_numpy(dtype="datetime64[D]").astype(np.int64),
+        rows=np.asarray(rows, dtype=np.int64),
+    )
+    return demand_row_warnings(data, file, sources)
+
+
+def demand_row_warnings(data: DemandRows, file: str, sources: dict[str, str]) -> list[Problem]:
+    """The demand checks (outlier, returns, gap) of the module docstring on `data`."""
+    problems: list[Problem] = []
+    if len(data.rows) == 0:
         return problems
-    q = frame["quantity"].to_numpy(dtype=np.float64)
-    codes = _codes(frame["item_id"])
+    q = data.quantity
+    codes = data.item_codes
+    rows = data.rows
     # per-item statistics are k-sized; only the comparison runs over every row
-    median_of = pd.Series(q).groupby(codes, sort=True).median().to_numpy()  # codes are 0..k-1
-    mad_of = pd.Series(np.abs(q - median_of[codes])).groupby(codes, sort=True).median().to_numpy()
+    median_of, mad_of = _medians_and_mads(q, codes)
     threshold_of = median_of + OUTLIER_MADS * mad_of
     eligible = (np.bincount(codes) >= OUTLIER_MIN_BUCKETS) & (mad_of > 0)
     threshold_of[~eligible] = np.inf
     outlier = q > threshold_of[codes]
     if outlier.any():
         positions = np.flatnonzero(outlier)
-        items = frame["item_id"].iloc[positions].tolist()  # only the flagged rows leave Arrow
         texts = []
-        for p, item in zip(positions, items, strict=True):
+        for p in positions:
             k = codes[p]
             texts.append(
-                f"is an outlier for item {item} (above median {median_of[k]:g} "
+                f"is an outlier for item {data.item_names[k]} (above median {median_of[k]:g} "
                 f"+ {OUTLIER_MADS:g} x MAD {mad_of[k]:g} = {threshold_of[k]:g}); kept, check it"
             )
         problems += _row_warnings(
-            file,
-            rows,
-            outlier,
-            sources.get("quantity", "quantity"),
-            frame["quantity"],
-            "outlier",
-            texts,
+            file, rows, outlier, sources.get("quantity", "quantity"), q, "outlier", texts
         )
-    returns = frame["returns"].to_numpy(dtype=np.float64)
-    has_returns = np.nan_to_num(returns) > 0
+    has_returns = np.nan_to_num(data.returns) > 0
     problems += _row_warnings(
         file,
         rows,
         has_returns,
         sources.get("returns", "returns"),
-        frame["returns"],
+        data.returns,
         "returns",
         "units returned in the bucket (kept apart from demand, not netted)",
     )
-    problems += gap_warnings(frame, codes, file, sources)
+    problems += gap_warnings(data, file, sources)
     return problems
 
 
-def gap_warnings(
-    frame: pd.DataFrame, codes: np.ndarray, file: str, sources: dict[str, str]
-) -> list[Problem]:
+BLOCK_ROWS = 1_000_000
+
+
+def _median_and_mad(q: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-item median and median absolute deviation; `codes` are 0..k-1, all present."""
+    median_of = pd.Series(q).groupby(codes, sort=True).median().to_numpy()
+    deviation = median_of[codes]  # |q - median of the item|, computed in place
+    np.subtract(q, deviation, out=deviation)
+    np.abs(deviation, out=deviation)
+    mad_of = pd.Series(deviation).groupby(codes, sort=True).median().to_numpy()
+    return median_of, mad_of
+
+
+def _grouped(codes: np.ndarray) -> bool:
+    """True when the rows of each item are together, in item order (as exports often are)."""
+    return len(codes) < 2 or bool((codes[1:] >= codes[:-1]).all())
+
+
+def _medians_and_mads(q: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_median_and_mad`, a block of whole items at a time when the rows come grouped by
+    item: the same numbers, with the temporary arrays of one block instead of all rows."""
+    n = len(q)
+    if n <= BLOCK_ROWS or not _grouped(codes):
+        return _median_and_mad(q, codes)
+    k = int(codes[-1]) + 1
+    median_of = np.empty(k, dtype=np.float64)
+    mad_of = np.empty(k, dtype=np.float64)
+    start = 0
+    while start < n:
+        end = int(np.searchsorted(codes, codes[min(start + BLOCK_ROWS, n) - 1], side="right"))
+        first, last = int(codes[start]), int(codes[end - 1]) + 1
+        median_of[first:last], mad_of[first:last] = _median_and_mad(
+            q[start:end], codes[start:end] - first
+        )
+        start = end
+    return median_of, mad_of
+
+
+def gap_warnings(data: DemandRows, file: str, sources: dict[str, str]) -> list[Problem]:
     """One warning per item whose series misses buckets within the span of the whole table
     (the file's first to last bucket): before its first, inside, or after its last bucket."""
-    days = frame["date"].to_numpy(dtype="datetime64[D]").astype(np.int64)
+    days = data.days
+    codes = data.item_codes
     first_day = int(days.min())
     present = np.flatnonzero(np.bincount(days - first_day))  # the distinct dates, no sorting
     dates = pd.DatetimeIndex((present + first_day).astype("datetime64[D]"))
@@ -131,44 +201,43 @@ def gap_warnings(
     index = by_day[days - first_day]
     lo, hi = int(index.min()), int(index.max())
     # keys are unique by now (duplicates are rejected), so the row count is the bucket count
-    stats = (
-        pd.Series(index)
-        .groupby(codes, sort=True)
-        .agg(["min", "max", "size"])
-        .rename(columns={"size": "nunique"})
-    )
-    before = stats["min"] - lo
-    after = hi - stats["max"]
-    inside = (stats["max"] - stats["min"] + 1) - stats["nunique"]
+    if _grouped(codes):  # each item's rows together: one pass, no sorting
+        starts = np.flatnonzero(np.diff(codes, prepend=-1))
+        low = np.minimum.reduceat(index, starts)
+        high = np.maximum.reduceat(index, starts)
+    else:
+        grouped = pd.Series(index).groupby(codes, sort=True)  # codes are 0..k-1, all present
+        low = grouped.min().to_numpy()
+        high = grouped.max().to_numpy()
+    size = np.bincount(codes)
+    before = low - lo
+    after = hi - high
+    inside = (high - low + 1) - size
     missing = before + after + inside
-    gappy = np.flatnonzero(missing.to_numpy() > 0)
+    gappy = np.flatnonzero(missing > 0)
     if len(gappy) == 0:
         return []
-    # codes number items in order of first appearance, so the running maximum of the codes
-    # rises exactly at each item's first row
-    first_pos = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
-    items = frame["item_id"].iloc[first_pos[stats.index.to_numpy()[gappy]]].tolist()
     span = f"{dates.min().date()} and {dates.max().date()}"
     column = sources.get("date", "date")
     out = []
-    for i, item in zip(gappy, items, strict=True):
+    for i in gappy.tolist():
         parts = [
             f"{int(n)} {where}"
             for n, where in (
-                (before.iloc[i], f"before its first {bucket}"),
-                (inside.iloc[i], "inside its series"),
-                (after.iloc[i], f"after its last {bucket}"),
+                (before[i], f"before its first {bucket}"),
+                (inside[i], "inside its series"),
+                (after[i], f"after its last {bucket}"),
             )
             if n > 0
         ]
-        k = int(missing.iloc[i])
+        m = int(missing[i])
         out.append(
             Problem(
                 file,
                 None,
                 column,
-                item,
-                f"has {k} missing {bucket}{'' if k == 1 else 's'} between {span} "
+                data.item_names[i],
+                f"has {m} missing {bucket}{'' if m == 1 else 's'} between {span} "
                 f"({', '.join(parts)}); "
                 f"missing {bucket}s are left missing, not counted as zero demand",
                 "warning",
@@ -176,6 +245,51 @@ def gap_warnings(
             )
         )
     return out
+
+
+class DemandCollector:
+    """Accepted demand rows of a file read in slices, kept as compact arrays (32 bytes a
+    row) so that the per-item checks run once over the whole file at the end."""
+
+    def __init__(self) -> None:
+        self.names = StringIds()
+        self.columns: tuple[list[np.ndarray], ...] = ([], [], [], [], [])
+
+    def add(
+        self,
+        item_ids: pa.ChunkedArray,
+        quantity: np.ndarray,
+        returns: np.ndarray,
+        dates: np.ndarray,
+        rows: np.ndarray,
+    ) -> None:
+        if len(rows) == 0:
+            return
+        codes = self.names.ids(item_ids).astype(np.int32)
+        days = np.asarray(dates, dtype="datetime64[D]").astype(np.int64).astype(np.int32)
+        parts = (codes, quantity, returns, days, rows)
+        for column, part in zip(self.columns, parts, strict=True):
+            column.append(np.asarray(part))
+
+    def rows(self) -> DemandRows:
+        """Everything collected, as one `DemandRows` (the collector is emptied: each column
+        is joined and its pieces freed in turn, so memory peaks near the data itself)."""
+        joined = []
+        for column, dtype in zip(
+            self.columns, (np.int32, np.float64, np.float64, np.int32, np.int64), strict=True
+        ):
+            whole = np.concatenate(column).astype(dtype, copy=False) if column else None
+            column.clear()
+            joined.append(np.empty(0, dtype) if whole is None else whole)
+        codes, quantity, returns, days, rows = joined
+        return DemandRows(
+            item_codes=codes,
+            item_names=self.names.uniques.to_pylist(),
+            quantity=quantity,
+            returns=returns,
+            days=days,
+            rows=rows,
+        )
 
 
 def receipt_warnings(

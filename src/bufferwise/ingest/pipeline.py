@@ -4,11 +4,16 @@ A source data row is the unit of acceptance: when any canonical row made from it
 target table, any wide-to-long cell) has an error, every canonical row from that source row is
 rejected, and the file report counts the source row once as rejected. rows_read =
 rows_accepted + rows_rejected always holds.
+
+`FileSlices` does all of it a slice of rows at a time (a big CSV file is never in memory
+whole) with the same result; `read_canonical` and `read_with_mapping` are one slice.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +22,9 @@ import pyarrow as pa
 
 from bufferwise.errors import MappingError, Problem
 from bufferwise.ingest import checks
-from bufferwise.ingest.mapping import Mapping, load_mapping
-from bufferwise.ingest.readers import RawTable, read_table
+from bufferwise.ingest.checks import DemandCollector
+from bufferwise.ingest.mapping import Mapping, TableMapping, load_mapping
+from bufferwise.ingest.readers import RawTable, read_table_slices
 from bufferwise.ingest.transform import (
     Staged,
     apply_filters,
@@ -26,7 +32,7 @@ from bufferwise.ingest.transform import (
     check_source_columns,
     stage_table,
 )
-from bufferwise.ingest.validate import Checked, check_references, check_staged
+from bufferwise.ingest.validate import Checked, KeyHistory, check_references, check_staged
 from bufferwise.model.batch import FileReport, ImportBatch
 from bufferwise.model.schema import Table
 from bufferwise.model.schema import table as schema_of
@@ -60,91 +66,299 @@ def _ids(checked: Checked, keep: np.ndarray, column: str) -> set[str]:
     return {x for x in v.filter(pa.array(keep)).to_pylist() if x}
 
 
-def _finish(
-    raw: RawTable,
-    mapping_name: str,
-    on_bad_row: str,
-    staged: list[Staged],
-    pre_problems: list[Problem],
-    known_ids: KnownIds | None,
-    *,
-    decimal: str = ".",
-    thousands: str | None = None,
-) -> ImportBatch:
-    problems = list(raw.problems) + list(pre_problems)
-    checked = _parents_first(
-        [check_staged(s, raw.file, decimal=decimal, thousands=thousands) for s in staged]
-    )
-    by_table = {c.schema.name: c for c in checked}
-    for c in checked:
-        problems += c.problems
-        parents: KnownIds = {}
-        for target in c.schema.references.values():
-            parent_table, parent_col = target.split(".")
-            ids: set[str] | None = None
-            if known_ids is not None and parent_table in known_ids:
-                ids = set(known_ids[parent_table])
-            parent = by_table.get(parent_table)
-            if parent is not None and parent is not c:
-                ids = (ids or set()) | _ids(parent, ~parent.error & ~parent.merged, parent_col)
-            if ids is not None:
-                parents[parent_table] = ids
-        problems += check_references(c, parents)
+DEFAULT_SLICE_ROWS = 500_000
 
-    # one verdict per source row, across every table made from the file
-    error_rows = [c.rows[c.error] for c in checked]
-    error_rows.append(
-        np.array(
-            [p.row for p in raw.problems if p.row is not None and p.severity == "error"],
+
+def can_slice(mapping: Mapping | TableMapping) -> bool:
+    """True when every check of this mapping works on a slice of rows at a time (with the
+    cross-slice state `FileSlices` keeps): one target table, no snapshot intervals (their end
+    is the next snapshot, possibly in a later slice). Other mappings are read whole."""
+    if isinstance(mapping, TableMapping):
+        return mapping.intervals is None
+    return len(mapping.tables) == 1 and mapping.tables[0].intervals is None
+
+
+class FileSlices:
+    """One input file read, checked and handed out slice by slice, with the same rows,
+    problems and counts as reading it whole (`read_canonical` / `read_with_mapping`).
+
+        reading = FileSlices("demand.csv", table="demand", slice_rows=500_000)
+        for tables in reading:          # accepted canonical rows of each slice
+            store(tables)
+        batch = reading.batch()         # the report: problems (in file order), counts
+
+    What must be seen across slices is kept in compact form: the keys used so far (for
+    duplicate keys, see `KeyHistory`) and, for demand, the accepted rows as arrays (for the
+    per-item outlier and gap checks, run once at the end). A mapping that `can_slice` refuses,
+    a non-CSV file and `slice_rows=None` give one slice. Memory: about one slice of text and
+    values plus 16 bytes a row for the keys (plus 32 for demand).
+    `errors_so_far` says whether any row error was found yet (to stop writing early).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        table: str | None = None,
+        mapping: Mapping | str | Path | None = None,
+        known_ids: KnownIds | None = None,
+        slice_rows: int | None = DEFAULT_SLICE_ROWS,
+    ) -> None:
+        if (table is None) == (mapping is None):
+            raise ValueError("give either a canonical table or a mapping")
+        self.path = Path(path)
+        self.mapping: Mapping | None = None
+        self.schema: Table | None = None
+        if mapping is not None:
+            self.mapping = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
+            self.mapping_name = self.mapping.name
+            self.on_bad_row = self.mapping.on_bad_row
+            self.schemas = [t.schema for t in self.mapping.tables]
+            sliceable = can_slice(self.mapping)
+        else:
+            assert table is not None
+            self.schema = schema_of(table)
+            self.mapping_name = "canonical"
+            self.on_bad_row = "fail"
+            self.schemas = [self.schema]
+            sliceable = True
+        self.slice_rows = slice_rows if sliceable else None
+        self.known_ids = known_ids
+        self.histories = {s.name: KeyHistory(s) for s in self.schemas} if sliceable else {}
+        self.demand = DemandCollector() if sliceable and self.schemas[0].name == "demand" else None
+        self.problems: list[Problem] = []
+        self.errors_so_far = False
+        self.rows_read = 0
+        self.rows_rejected = 0
+        self.warned: set[int] = set()
+        self.file = self.path.name
+        self.content_hash = ""
+        self._canonical: TableMapping | None = None
+        self._result: ImportBatch | None = None
+        self._sources: dict[str, str] = {}
+        self._pre_problems: list[Problem] = []
+        self._reporter: threading.Thread | None = None
+        self._report_error: BaseException | None = None
+
+    def __iter__(self) -> Iterator[dict[str, pd.DataFrame]]:
+        src = self.mapping.source if self.mapping is not None else None
+        slices = read_table_slices(
+            self.path,
+            self.slice_rows,
+            format=src.format if src else None,
+            delimiter=src.delimiter if src else None,
+            encoding=src.encoding if src else None,
+            sheet=src.sheet if src else None,
+            skip_rows=src.skip_rows if src else 0,
+        )
+        first = True
+        for raw in slices:
+            pre: list[Problem] = []
+            if first:
+                first = False
+                self.file, self.content_hash = raw.file, raw.content_hash
+                refused = self._start(raw)
+                if refused is not None:  # nothing in the file can be imported
+                    self._result = self._unreadable_rest(refused, raw, slices)
+                    return
+                pre = self._pre_problems
+            tables = self._slice(raw, pre)
+            if tables:
+                yield tables
+        # the whole-file checks (per-item outliers and gaps) start now, in a thread of their
+        # own, while the caller still stores the last slice or builds indexes; `batch()`
+        # waits for them
+        self._reporter = threading.Thread(
+            target=self._report_in_thread, name="bufferwise-report", daemon=True
+        )
+        self._reporter.start()
+
+    def _report_in_thread(self) -> None:
+        try:
+            self._result = self._report()
+        except BaseException as exc:  # handed to the caller of batch()
+            self._report_error = exc
+
+    def _start(self, raw: RawTable) -> list[Problem] | None:
+        """Checks on the first slice that hold for the whole file: None when rows can be
+        read, else the file-level problems that reject it."""
+        self._pre_problems = []
+        if not raw.columns or raw.rows_read == 0:
+            return []
+        if self.mapping is not None:
+            check_source_columns(raw, self.mapping)
+            return None
+        assert self.schema is not None
+        mapping, problems = canonical_mapping(raw, self.schema)
+        if any(p.severity == "error" for p in problems):
+            return problems
+        self._canonical = mapping
+        self._pre_problems = problems
+        return None
+
+    def _unreadable_rest(
+        self, extra: list[Problem], raw: RawTable, rest: Iterator[RawTable]
+    ) -> ImportBatch:
+        rows_read = raw.rows_read
+        problems = list(raw.problems)
+        for more in rest:  # count the rows (and malformed lines) of the slices not checked
+            rows_read += more.rows_read
+            problems += more.problems
+        whole = dataclasses.replace(raw, rows_read=rows_read, problems=problems)
+        return _unreadable(whole, self.mapping_name, self.on_bad_row, self.schemas, extra)
+
+    def _slice(self, raw: RawTable, pre_problems: list[Problem]) -> dict[str, pd.DataFrame]:
+        if self.mapping is not None:
+            mapping = self.mapping
+            keep, filter_problems = apply_filters(raw, mapping.filters)
+            kept_table = raw.table.filter(pa.array(keep))
+            kept_rows = raw.row_numbers[keep]
+            try:
+                staged = [stage_table(kept_table, kept_rows, t) for t in mapping.tables]
+            except MappingError as exc:
+                problems = [dataclasses.replace(p, file=raw.file) for p in exc.problems]
+                raise MappingError(
+                    f"{raw.file}: {exc} (mapping {mapping.origin})", problems
+                ) from None
+            pre = list(pre_problems) + filter_problems
+            decimal, thousands = mapping.source.decimal, mapping.source.thousands
+        else:
+            assert self._canonical is not None
+            staged = [stage_table(raw.table, raw.row_numbers, self._canonical)]
+            pre, decimal, thousands = list(pre_problems), ".", None
+        return self._check(raw, staged, pre, decimal, thousands)
+
+    def _check(
+        self,
+        raw: RawTable,
+        staged: list[Staged],
+        pre_problems: list[Problem],
+        decimal: str,
+        thousands: str | None,
+    ) -> dict[str, pd.DataFrame]:
+        problems = list(raw.problems) + list(pre_problems)
+        checked = _parents_first(
+            [
+                check_staged(
+                    s,
+                    raw.file,
+                    decimal=decimal,
+                    thousands=thousands,
+                    history=self.histories.get(s.schema.name),
+                )
+                for s in staged
+            ]
+        )
+        known_ids = self.known_ids
+        by_table = {c.schema.name: c for c in checked}
+        for c in checked:
+            problems += c.problems
+            parents: KnownIds = {}
+            for target in c.schema.references.values():
+                parent_table, parent_col = target.split(".")
+                ids: set[str] | None = None
+                if known_ids is not None and parent_table in known_ids:
+                    ids = set(known_ids[parent_table])
+                parent = by_table.get(parent_table)
+                if parent is not None and parent is not c:
+                    ids = (ids or set()) | _ids(parent, ~parent.error & ~parent.merged, parent_col)
+                if ids is not None:
+                    parents[parent_table] = ids
+            problems += check_references(c, parents)
+
+        # one verdict per source row, across every table made from the file
+        error_rows = [c.rows[c.error] for c in checked]
+        error_rows.append(
+            np.array(
+                [p.row for p in raw.problems if p.row is not None and p.severity == "error"],
+                dtype=np.int64,
+            )
+        )
+        bad = np.unique(np.concatenate(error_rows)) if error_rows else np.empty(0, np.int64)
+        filtered = np.array(
+            [p.row for p in pre_problems if p.code == "filtered" and p.row is not None],
             dtype=np.int64,
         )
-    )
-    bad = np.unique(np.concatenate(error_rows)) if error_rows else np.empty(0, np.int64)
-    filtered = np.array(
-        [p.row for p in pre_problems if p.code == "filtered" and p.row is not None], dtype=np.int64
-    )
-    rejected = np.union1d(bad, filtered)
+        rejected = np.union1d(bad, filtered)
 
-    tables: dict[str, pd.DataFrame] = {}
-    warned_rows: set[int] = set()
-    cycle_times: dict[str, float] = {}
-    for c in checked:
-        keep = ~np.isin(c.rows, bad) & ~c.merged
-        frame = c.frame(keep)
-        rows = c.rows[keep]
-        name = c.schema.name
-        if name == "machines" and not frame.empty:
-            known = frame.dropna(subset=["ideal_cycle_time_s"])
-            cycle_times = dict(
-                zip(known["machine_id"].astype(str), known["ideal_cycle_time_s"], strict=True)
-            )
-        if name == "demand":
-            found = checks.demand_warnings(frame, rows, raw.file, c.sources)
-        elif name == "receipts":
-            found = checks.receipt_warnings(frame, rows, raw.file, c.sources)
-        elif name == "production_counts":
-            found = checks.production_warnings(frame, rows, raw.file, c.sources, cycle_times)
-        else:
-            found = []
-        problems += found
-        tables[name] = frame
-    for p in problems:
-        if p.severity == "warning" and p.row is not None and p.code != "filtered":
-            warned_rows.add(p.row)
-    rejected_set = set(rejected.tolist())
-    warned = len(warned_rows - rejected_set)
-    report = FileReport(
-        file=raw.file,
-        content_hash=raw.content_hash,
-        mapping=mapping_name,
-        rows_read=raw.rows_read,
-        rows_accepted=raw.rows_read - len(rejected),
-        rows_rejected=len(rejected),
-        rows_warned=warned,
-    )
-    return ImportBatch(
-        tables=tables, problems=_sorted_problems(problems), files=[report], on_bad_row=on_bad_row
-    )
+        tables: dict[str, pd.DataFrame] = {}
+        cycle_times: dict[str, float] = {}
+        for c in checked:
+            keep = ~np.isin(c.rows, bad) & ~c.merged
+            frame = c.frame(keep)
+            rows = c.rows[keep]
+            name = c.schema.name
+            self._sources = c.sources
+            if name == "machines" and not frame.empty:
+                known = frame.dropna(subset=["ideal_cycle_time_s"])
+                cycle_times = dict(
+                    zip(known["machine_id"].astype(str), known["ideal_cycle_time_s"], strict=True)
+                )
+            found: list[Problem] = []
+            if name == "demand" and self.demand is not None:
+                values = c.values
+                item_ids = values["item_id"]
+                assert isinstance(item_ids, pa.ChunkedArray)
+                self.demand.add(
+                    item_ids.filter(pa.array(keep)),
+                    frame["quantity"].to_numpy(dtype=np.float64),
+                    frame["returns"].to_numpy(dtype=np.float64),
+                    frame["date"].to_numpy(dtype="datetime64[ns]"),
+                    rows,
+                )
+            elif name == "demand":
+                found = checks.demand_warnings(frame, rows, raw.file, c.sources)
+            elif name == "receipts":
+                found = checks.receipt_warnings(frame, rows, raw.file, c.sources)
+            elif name == "production_counts":
+                found = checks.production_warnings(frame, rows, raw.file, c.sources, cycle_times)
+            problems += found
+            tables[name] = frame
+        rejected_set = set(rejected.tolist())
+        for p in problems:
+            if p.severity == "warning" and p.row is not None and p.code != "filtered":
+                if p.row not in rejected_set:
+                    self.warned.add(p.row)
+            elif p.severity == "error":
+                self.errors_so_far = True
+        self.problems += problems
+        self.rows_read += raw.rows_read
+        self.rows_rejected += len(rejected)
+        return tables
+
+    def batch(self, tables: dict[str, pd.DataFrame] | None = None) -> ImportBatch:
+        """The file's report after iterating: every problem in file order and the counts;
+        `tables` as given (the caller decides whether to keep the rows)."""
+        if self._reporter is not None:
+            self._reporter.join()
+            self._reporter = None
+            if self._report_error is not None:
+                raise self._report_error
+        if self._result is None:  # the iteration was left early
+            self._result = self._report()
+        if tables:
+            self._result.tables = tables
+        return self._result
+
+    def _report(self) -> ImportBatch:
+        problems = self.problems
+        self.histories = {}  # the keys are no longer needed: free them before the last checks
+        if self.demand is not None:
+            found = checks.demand_row_warnings(self.demand.rows(), self.file, self._sources)
+            self.warned.update(p.row for p in found if p.row is not None)
+            problems = problems + found
+        report = FileReport(
+            file=self.file,
+            content_hash=self.content_hash,
+            mapping=self.mapping_name,
+            rows_read=self.rows_read,
+            rows_accepted=self.rows_read - self.rows_rejected,
+            rows_rejected=self.rows_rejected,
+            rows_warned=len(self.warned),
+        )
+        return ImportBatch(
+            problems=_sorted_problems(problems), files=[report], on_bad_row=self.on_bad_row
+        )
 
 
 def _unreadable(
@@ -172,64 +386,59 @@ def _unreadable(
     )
 
 
+def _read_whole(reading: FileSlices) -> ImportBatch:
+    pieces = list(reading)
+    tables: dict[str, pd.DataFrame] = {}
+    for piece in pieces:
+        for name, frame in piece.items():
+            tables[name] = (
+                pd.concat([tables[name], frame], ignore_index=True) if name in tables else frame
+            )
+    batch = reading.batch(tables)
+    if not batch.tables:
+        batch.tables = {s.name: empty_frame(s) for s in reading.schemas}
+    return batch
+
+
 def read_with_mapping(
-    path: str | Path, mapping: Mapping | str | Path, known_ids: KnownIds | None = None
+    path: str | Path,
+    mapping: Mapping | str | Path,
+    known_ids: KnownIds | None = None,
+    *,
+    slice_rows: int | None = None,
 ) -> ImportBatch:
     """Read an export through a mapping (a `Mapping`, a TOML path or a shipped mapping name).
 
     known_ids  parent table name -> ids already stored (e.g. {"items": {...}}): a row whose id
                is in neither these nor the same import's parent table is rejected (unknown_id)
+    slice_rows read and check that many rows at a time (same result, see `FileSlices`)
     Raises `MappingError` when the mapping does not fit the file (e.g. names a missing column);
     every data problem is in the returned batch (see `enforce_policy` for what to write).
     """
-    if not isinstance(mapping, Mapping):
-        mapping = load_mapping(mapping)
-    src = mapping.source
-    raw = read_table(
-        path,
-        format=src.format,
-        delimiter=src.delimiter,
-        encoding=src.encoding,
-        sheet=src.sheet,
-        skip_rows=src.skip_rows,
-    )
-    schemas = [t.schema for t in mapping.tables]
-    if not raw.columns or raw.rows_read == 0:
-        return _unreadable(raw, mapping.name, mapping.on_bad_row, schemas)
-    check_source_columns(raw, mapping)
-    keep, filter_problems = apply_filters(raw, mapping.filters)
-    kept_table = raw.table.filter(pa.array(keep))
-    kept_rows = raw.row_numbers[keep]
-    try:
-        staged = [stage_table(kept_table, kept_rows, t) for t in mapping.tables]
-    except MappingError as exc:
-        problems = [dataclasses.replace(p, file=raw.file) for p in exc.problems]
-        raise MappingError(f"{raw.file}: {exc} (mapping {mapping.origin})", problems) from None
-    return _finish(
-        raw,
-        mapping.name,
-        mapping.on_bad_row,
-        staged,
-        filter_problems,
-        known_ids,
-        decimal=src.decimal,
-        thousands=src.thousands,
+    return _read_whole(
+        FileSlices(path, mapping=mapping, known_ids=known_ids, slice_rows=slice_rows)
     )
 
 
-def read_canonical(path: str | Path, table: str, known_ids: KnownIds | None = None) -> ImportBatch:
+def read_canonical(
+    path: str | Path,
+    table: str,
+    known_ids: KnownIds | None = None,
+    *,
+    slice_rows: int | None = None,
+) -> ImportBatch:
     """Read a file whose columns are already named like the canonical table `table`
     (dates as YYYY-MM-DD, timestamps as ISO 8601). Unknown columns are ignored with a warning;
     a missing required column rejects the file."""
-    schema = schema_of(table)
-    raw = read_table(path)
-    if not raw.columns or raw.rows_read == 0:
-        return _unreadable(raw, "canonical", "fail", [schema])
-    mapping, problems = canonical_mapping(raw, schema)
-    if any(p.severity == "error" for p in problems):
-        return _unreadable(raw, "canonical", "fail", [schema], problems)
-    staged = stage_table(raw.table, raw.row_numbers, mapping)
-    return _finish(raw, "canonical", "fail", [staged], problems, known_ids)
+    return _read_whole(FileSlices(path, table=table, known_ids=known_ids, slice_rows=slice_rows))
 
 
-__all__ = ["KnownIds", "empty_frame", "read_canonical", "read_with_mapping"]
+__all__ = [
+    "DEFAULT_SLICE_ROWS",
+    "FileSlices",
+    "KnownIds",
+    "can_slice",
+    "empty_frame",
+    "read_canonical",
+    "read_with_mapping",
+]

@@ -28,9 +28,12 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def enforce_policy(batch: ImportBatch, mode: str = "default") -> ImportBatch:
+def enforce_policy(
+    batch: ImportBatch, mode: str = "default", *, rows: int | None = None
+) -> ImportBatch:
     """Return `batch` when it may be written under `mode`, else raise `ImportRejected` with
-    one clear line (and every problem in `.problems`)."""
+    one clear line (and every problem in `.problems`). `rows`: the canonical rows the import
+    would write, when they are not kept in `batch.tables` (an import stored slice by slice)."""
     mode = effective_mode(batch, mode)
     errors = batch.errors
     if not errors:
@@ -43,7 +46,7 @@ def enforce_policy(batch: ImportBatch, mode: str = "default") -> ImportBatch:
         )
     accepted = sum(f.rows_accepted for f in batch.files)
     bad_rows = len({(p.file, p.row) for p in errors})
-    if batch.row_count() == 0:
+    if (batch.row_count() if rows is None else rows) == 0:
         raise ImportRejected(
             f"{first.message()}; no row could be imported ({_plural(len(errors), 'problem')})",
             list(batch.problems),

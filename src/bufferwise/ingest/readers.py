@@ -22,7 +22,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,6 +113,40 @@ def read_table(
     )
 
 
+def read_table_slices(
+    path: str | Path,
+    slice_rows: int | None,
+    *,
+    format: str | None = None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+    skip_rows: int = 0,
+) -> Iterator[RawTable]:
+    """`read_table`, as consecutive slices of at most `slice_rows` data rows (CSV only; other
+    formats, and `slice_rows=None`, come as one slice). See `iter_csv_slices`."""
+    path = Path(path)
+    fmt = format or detect_format(path)
+    if slice_rows is None or fmt != "csv":
+        yield read_table(
+            path,
+            format=format,
+            delimiter=delimiter,
+            encoding=encoding,
+            sheet=sheet,
+            skip_rows=skip_rows,
+        )
+        return
+    yield from iter_csv_slices(
+        None,  # parsed from disk: the file is never held whole in memory
+        path=path,
+        slice_rows=slice_rows,
+        delimiter=delimiter,
+        encoding=encoding,
+        skip_rows=skip_rows,
+    )
+
+
 # --------------------------------------------------------------------------------------- CSV
 
 
@@ -182,17 +216,195 @@ def _header_names(sample: str, delimiter: str) -> list[str]:
     return []
 
 
-def read_csv_bytes(
-    data: bytes,
-    *,
+@dataclass(slots=True)
+class _CsvPlan:
+    """What was detected about a CSV file before its rows are parsed."""
+
+    name: str
+    path: Path
+    data: bytes | None  # None: the file is read from `path` as it is parsed
+    digest: str
+    encoding: str
+    delimiter: str
+    line_ending: str
+    skip_rows: int
+    names: list[str]
+    blanks: tuple[bool, bool] | None = None  # (has a space, has a tab), when scanned
+
+    def raw(
+        self, table: pa.Table, rows: np.ndarray, rows_read: int, problems: list[Problem]
+    ) -> RawTable:
+        return RawTable(
+            file=self.name,
+            path=self.path,
+            content_hash=self.digest,
+            table=table,
+            row_numbers=rows,
+            rows_read=rows_read,
+            format="csv",
+            encoding=self.encoding,
+            delimiter=self.delimiter,
+            line_ending=self.line_ending,
+            problems=problems,
+        )
+
+    def empty(self, problem: Problem, names: Sequence[str] = ()) -> RawTable:
+        table = pa.table({n: pa.array([], pa.string()) for n in names})
+        return self.raw(table, np.empty(0, np.int64), 0, [problem])
+
+    def unreadable(self, exc: Exception) -> RawTable:
+        return self.empty(
+            Problem(
+                self.name,
+                None,
+                None,
+                None,
+                f"cannot be read as CSV ({exc})",
+                code="unreadable_csv",
+            ),
+            self.names,
+        )
+
+    def options(
+        self, threads: bool, on_invalid: Callable[[pa_csv.InvalidRow], str], block_size: int
+    ) -> tuple[pa_csv.ReadOptions, pa_csv.ParseOptions, pa_csv.ConvertOptions]:
+        return (
+            pa_csv.ReadOptions(
+                use_threads=threads,
+                column_names=self.names,
+                skip_rows=self.skip_rows + 1,
+                encoding="utf8" if self.encoding.startswith("utf-8") else self.encoding,
+                block_size=block_size,
+            ),
+            pa_csv.ParseOptions(
+                delimiter=self.delimiter,
+                quote_char='"',
+                double_quote=True,
+                newlines_in_values=True,
+                ignore_empty_lines=True,
+                invalid_row_handler=on_invalid,
+            ),
+            pa_csv.ConvertOptions(
+                column_types={n: pa.string() for n in self.names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                auto_dict_encode=False,
+            ),
+        )
+
+    def may_need_strip(self) -> bool:
+        if self.blanks is None:
+            assert self.data is not None
+            return _may_need_strip(self.data, self.delimiter)
+        space, tab = self.blanks
+        return (space and self.delimiter != " ") or (tab and self.delimiter != "\t")
+
+    def source(self) -> pa.NativeFile:
+        """The bytes to parse: a zero-copy view of the data, or the file itself."""
+        return pa.BufferReader(self.data) if self.data is not None else pa.OSFile(str(self.path))
+
+    def data_row(self, number: int | None) -> int:
+        """Arrow numbers rows from the top of the file, skipped lines and header included."""
+        return (number or self.skip_rows + 1) - self.skip_rows - 1
+
+    def field_count_problem(self, row: int, actual: int, text: str) -> Problem:
+        shown_delim = _DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))
+        hint = " (the line may be truncated)" if actual < len(self.names) else ""
+        return Problem(
+            self.name,
+            int(row),
+            None,
+            text,
+            f"has {actual} fields, expected {len(self.names)} "
+            f"({shown_delim}-separated like the header){hint}",
+            code="wrong_field_count",
+        )
+
+    def finish_table(self, table: pa.Table, strip: bool) -> pa.Table:
+        table = table.rename_columns(self.names)
+        if strip:
+            table = pa.table({n: _strip(table.column(n)) for n in self.names})
+        return table
+
+
+@dataclass(slots=True)
+class _Scan:
+    """What one pass over a file's bytes tells, without keeping them: its hash, whether it is
+    strict UTF-8, whether it holds blanks, and its first bytes (for detection)."""
+
+    digest: str
+    utf8: bool
+    blanks: tuple[bool, bool]
+    head: bytes
+
+
+_SCAN_BYTES = 1 << 24
+
+
+def _scan_file(path: Path) -> _Scan:
+    digest = hashlib.sha256()
+    utf8 = True
+    space = tab = False
+    head = b""
+    carry = b""
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(_SCAN_BYTES):
+                digest.update(chunk)
+                if len(head) < _SAMPLE_BYTES:
+                    head += chunk[: _SAMPLE_BYTES - len(head)]
+                space = space or b" " in chunk
+                tab = tab or b"\t" in chunk
+                if utf8:
+                    block = carry + chunk
+                    cut = _utf8_boundary(block)
+                    utf8 = _is_utf8(block[:cut])
+                    carry = block[cut:]
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    if carry:
+        utf8 = utf8 and _is_utf8(carry)
+    return _Scan(digest.hexdigest(), utf8, (space, tab), head)
+
+
+def _utf8_boundary(block: bytes) -> int:
+    """The end of the last complete UTF-8 sequence that may be cut off at the end of `block`
+    (the rest is checked with the next block)."""
+    for back in range(1, min(4, len(block)) + 1):
+        byte = block[-back]
+        if byte & 0xC0 != 0x80:  # the lead byte of the last sequence
+            size = 1 if byte < 0x80 else 2 if byte >> 5 == 6 else 3 if byte >> 4 == 14 else 4
+            return len(block) - back if size > back else len(block)
+    return len(block)
+
+
+def _plan_csv(
+    data: bytes | _Scan,
     path: Path,
-    delimiter: str | None = None,
-    encoding: str | None = None,
-    skip_rows: int = 0,
-) -> RawTable:
-    """Parse CSV bytes (see the module docstring for what is detected); `skip_rows` lines
-    above the header are left out."""
+    delimiter: str | None,
+    encoding: str | None,
+    skip_rows: int,
+) -> _CsvPlan | RawTable:
+    """Detect encoding, line ending, delimiter and header; a RawTable when the file holds no
+    table at all (empty, bad header). `data`: the file's bytes, or a scan of the file (which
+    is then parsed from disk, never held whole in memory)."""
     name = path.name
+    if isinstance(data, _Scan):
+        scan = data
+        if encoding is None and scan.head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return _plan_csv(path.read_bytes(), path, delimiter, encoding, skip_rows)
+        enc = encoding or (
+            ("utf-8-sig" if scan.head.startswith(codecs.BOM_UTF8) else "utf-8")
+            if scan.utf8
+            else "latin-1"
+        )
+        if enc.lower().replace("_", "-") in ("utf8", "utf-8") and scan.head.startswith(
+            codecs.BOM_UTF8
+        ):
+            enc = "utf-8-sig"
+        return _plan_from(
+            scan.head, None, scan.digest, scan.blanks, name, path, enc, delimiter, skip_rows
+        )
     digest = content_hash(data)
     utf16 = encoding is None and data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     if utf16:  # spreadsheet "Unicode text" exports: transcode once, report it as utf-16
@@ -203,31 +415,29 @@ def read_csv_bytes(
     enc = "utf-8" if utf16 else (encoding or detect_encoding(data))
     if enc.lower().replace("_", "-") in ("utf8", "utf-8") and data.startswith(codecs.BOM_UTF8):
         enc = "utf-8-sig"
-    sample = _decode_sample(data, enc)
+    return _plan_from(data, data, digest, None, name, path, enc, delimiter, skip_rows)
+
+
+def _plan_from(
+    head: bytes,
+    data: bytes | None,
+    digest: str,
+    blanks: tuple[bool, bool] | None,
+    name: str,
+    path: Path,
+    enc: str,
+    delimiter: str | None,
+    skip_rows: int,
+) -> _CsvPlan | RawTable:
+    sample = _decode_sample(head, enc)
     line_ending = detect_line_ending(sample)
     if skip_rows:  # lines above the header (a title, a blank line) are not part of the table
         lines = sample.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         sample = "\n".join(lines[skip_rows:])
     delim = delimiter or detect_delimiter(sample)
-
-    def empty(problem: Problem, names: Sequence[str] = ()) -> RawTable:
-        table = pa.table({n: pa.array([], pa.string()) for n in names})
-        return RawTable(
-            file=name,
-            path=path,
-            content_hash=digest,
-            table=table,
-            row_numbers=np.empty(0, np.int64),
-            rows_read=0,
-            format="csv",
-            encoding=enc,
-            delimiter=delim,
-            line_ending=line_ending,
-            problems=[problem],
-        )
-
+    plan = _CsvPlan(name, path, data, digest, enc, delim, line_ending, skip_rows, [], blanks)
     if not sample.strip():
-        return empty(
+        return plan.empty(
             Problem(
                 name,
                 None,
@@ -237,11 +447,26 @@ def read_csv_bytes(
                 code="empty_file",
             )
         )
-    names = _header_names(sample, delim)
-    header_problem = _check_header(name, names)
+    plan.names = _header_names(sample, delim)
+    header_problem = _check_header(name, plan.names)
     if header_problem is not None:
-        return empty(header_problem)
+        return plan.empty(header_problem)
+    return plan
 
+
+def read_csv_bytes(
+    data: bytes,
+    *,
+    path: Path,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    skip_rows: int = 0,
+) -> RawTable:
+    """Parse CSV bytes (see the module docstring for what is detected); `skip_rows` lines
+    above the header are left out."""
+    plan = _plan_csv(data, path, delimiter, encoding, skip_rows)
+    if isinstance(plan, RawTable):
+        return plan
     invalid: list[tuple[int | None, int, str]] = []
 
     def on_invalid(row: pa_csv.InvalidRow) -> str:
@@ -249,29 +474,12 @@ def read_csv_bytes(
         return "skip"
 
     def parse(threads: bool) -> pa.Table:
+        read, parse_options, convert = plan.options(threads, on_invalid, 1 << 24)
         return pa_csv.read_csv(
-            pa.BufferReader(data),  # zero-copy view of the bytes
-            read_options=pa_csv.ReadOptions(
-                use_threads=threads,
-                column_names=names,
-                skip_rows=skip_rows + 1,
-                encoding="utf8" if enc.startswith("utf-8") else enc,
-                block_size=1 << 24,
-            ),
-            parse_options=pa_csv.ParseOptions(
-                delimiter=delim,
-                quote_char='"',
-                double_quote=True,
-                newlines_in_values=True,
-                ignore_empty_lines=True,
-                invalid_row_handler=on_invalid,
-            ),
-            convert_options=pa_csv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-                auto_dict_encode=False,
-            ),
+            plan.source(),  # zero-copy view of the bytes
+            read_options=read,
+            parse_options=parse_options,
+            convert_options=convert,
         )
 
     try:
@@ -280,60 +488,179 @@ def read_csv_bytes(
             invalid.clear()
             table = parse(threads=False)
     except pa.ArrowInvalid as exc:
-        return empty(
-            Problem(
-                name, None, None, None, f"cannot be read as CSV ({exc})", code="unreadable_csv"
-            ),
-            names,
-        )
+        return plan.unreadable(exc)
 
     problems: list[Problem] = []
     n_rows = table.num_rows + len(invalid)
-    # Arrow numbers rows from the top of the file, the skipped lines and the header included
-    bad_numbers = np.array(
-        [(num or skip_rows + 1) - skip_rows - 1 for num, _, _ in invalid], dtype=np.int64
-    )
+    bad_numbers = np.array([plan.data_row(num) for num, _, _ in invalid], dtype=np.int64)
     row_numbers = np.arange(1, n_rows + 1, dtype=np.int64)
     if len(bad_numbers):
         good = np.ones(n_rows, dtype=bool)
         good[bad_numbers - 1] = False
         row_numbers = row_numbers[good]
-    shown_delim = _DELIMITER_NAMES.get(delim, repr(delim))
     for (_, actual, text), row in zip(invalid, bad_numbers, strict=True):
-        hint = " (the line may be truncated)" if actual < len(names) else ""
-        problems.append(
-            Problem(
-                name,
-                int(row),
-                None,
-                text,
-                f"has {actual} fields, expected {len(names)} "
-                f"({shown_delim}-separated like the header){hint}",
-                code="wrong_field_count",
-            )
-        )
+        problems.append(plan.field_count_problem(int(row), actual, text))
     if n_rows == 0:
         problems.append(
             Problem(
-                name, None, None, None, "has a header row but no data rows", code="no_data_rows"
+                plan.name,
+                None,
+                None,
+                None,
+                "has a header row but no data rows",
+                code="no_data_rows",
             )
         )
-    table = table.rename_columns(names)
-    if _may_need_strip(data, delim):
-        table = pa.table({n: _strip(table.column(n)) for n in names})
-    return RawTable(
-        file=name,
-        path=path,
-        content_hash=digest,
-        table=table,
-        row_numbers=row_numbers,
-        rows_read=n_rows,
-        format="csv",
-        encoding=enc,
-        delimiter=delim,
-        line_ending=line_ending,
-        problems=problems,
+    table = plan.finish_table(table, plan.may_need_strip())
+    return plan.raw(table, row_numbers, n_rows, problems)
+
+
+class UnreadableMidway(Exception):
+    """A streamed CSV file turned out unreadable after some of its slices were handed out;
+    the caller must discard them and read the file whole (`read_table`) instead."""
+
+
+def iter_csv_slices(
+    data: bytes | None,
+    *,
+    path: Path,
+    slice_rows: int,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    skip_rows: int = 0,
+) -> Iterator[RawTable]:
+    """Parse a CSV file `slice_rows` data rows at a time (the last slice may be shorter):
+    from `data` when given, else from `path`, read as it is parsed after one streaming pass
+    for the hash, the encoding and blanks (the file is never held in memory whole).
+
+    Each slice is a `RawTable` of its own rows: `row_numbers` are file row numbers,
+    `rows_read` counts the slice's rows (malformed ones included) and `problems` hold its
+    malformed rows (file-level problems come with the first slice). A file with no data rows,
+    or that cannot be parsed from the start, comes as one RawTable exactly as `read_csv_bytes`
+    gives it. When parsing fails after the first slice, `UnreadableMidway` is raised.
+    """
+    if slice_rows < 1:
+        raise ValueError(f"slice_rows must be at least 1, not {slice_rows}")
+    plan = _plan_csv(
+        _scan_file(path) if data is None else data, path, delimiter, encoding, skip_rows
     )
+    if isinstance(plan, RawTable):
+        yield plan
+        return
+    source = plan.source()
+    try:
+        yield from _slices_of(plan, source, slice_rows)
+    finally:
+        source.close()
+
+
+def _slices_of(plan: _CsvPlan, source: pa.NativeFile, slice_rows: int) -> Iterator[RawTable]:
+    invalid: list[tuple[int | None, int, str]] = []
+
+    def on_invalid(row: pa_csv.InvalidRow) -> str:
+        invalid.append((row.number, row.actual_columns, row.text))
+        return "skip"
+
+    # one thread: Arrow knows the row number of a malformed row only when parsing serially
+    block = 1 << 24  # as for a whole read: the largest row one block can hold is the same
+    read, parse_options, convert = plan.options(False, on_invalid, block)
+    strip = plan.may_need_strip()
+    try:
+        reader = pa_csv.open_csv(
+            source,
+            read_options=read,
+            parse_options=parse_options,
+            convert_options=convert,
+        )
+    except pa.ArrowInvalid as exc:
+        yield plan.unreadable(exc)
+        return
+    pending: list[pa.RecordBatch] = []
+    pending_rows: list[np.ndarray] = []
+    pending_problems: list[Problem] = []
+    pending_count = 0  # good rows waiting
+    pending_read = 0  # rows (good and malformed) waiting
+    seen = 0  # data rows of the file consumed so far, malformed ones included
+    emitted = False
+    waiting: list[tuple[int, int, str]] = []  # malformed rows reported, not yet placed
+
+    def emit(count: int) -> RawTable:
+        nonlocal pending, pending_rows, pending_problems, pending_count, pending_read, emitted
+        table = pa.Table.from_batches(pending, schema=reader.schema) if pending else None
+        rows = np.concatenate(pending_rows) if pending_rows else np.empty(0, np.int64)
+        if table is None:
+            table = pa.table({n: pa.array([], pa.string()) for n in plan.names})
+        head, rest = table.slice(0, count), table.slice(count)
+        head_rows, rest_rows = rows[:count], rows[count:]
+        # malformed rows go with the slice whose row range holds them
+        last = int(head_rows[-1]) if count else seen
+        if rest.num_rows == 0:
+            last = seen
+        mine = [p for p in pending_problems if p.row is not None and p.row <= last]
+        later = [p for p in pending_problems if p.row is None or p.row > last]
+        read_here = count + len(mine)
+        out = plan.raw(plan.finish_table(head, strip), head_rows, read_here, mine)
+        pending = rest.to_batches() if rest.num_rows else []
+        pending_rows = [rest_rows] if len(rest_rows) else []
+        pending_problems = later
+        pending_count -= count
+        pending_read -= read_here
+        emitted = True
+        return out
+
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            break
+        except pa.ArrowInvalid as exc:
+            if not emitted:
+                yield plan.unreadable(exc)
+                return
+            raise UnreadableMidway(f"{plan.name}: cannot be read as CSV ({exc})") from exc
+        # Arrow reports a malformed row while parsing ahead (with an earlier batch, never a
+        # later one), so rows are matched to batches by number, not by when they are reported
+        waiting.extend((plan.data_row(num), actual, text) for num, actual, text in invalid)
+        waiting.sort(key=lambda w: w[0])
+        invalid.clear()
+        end = seen + batch.num_rows
+        taken = 0
+        while taken < len(waiting) and waiting[taken][0] <= end:
+            end += 1
+            taken += 1
+        bad = [w[0] for w in waiting[:taken]]
+        pending_problems.extend(plan.field_count_problem(r, a, t) for r, a, t in waiting[:taken])
+        del waiting[:taken]
+        numbers = np.arange(seen + 1, end + 1, dtype=np.int64)
+        if bad:
+            numbers = numbers[~np.isin(numbers, np.array(bad, dtype=np.int64))]
+        pending_read += end - seen
+        seen = end
+        if batch.num_rows:
+            pending.append(batch)
+            pending_rows.append(numbers)
+        pending_count += batch.num_rows
+        while pending_count >= slice_rows:
+            yield emit(slice_rows)
+    waiting.extend((plan.data_row(num), actual, text) for num, actual, text in invalid)
+    for row, actual, text in sorted(waiting, key=lambda w: w[0]):
+        seen = max(seen + 1, row)  # malformed rows after the last good one
+        pending_problems.append(plan.field_count_problem(row, actual, text))
+        pending_read += 1
+    if pending_read or not emitted:
+        out = emit(pending_count)
+        if seen == 0:
+            out.problems.append(
+                Problem(
+                    plan.name,
+                    None,
+                    None,
+                    None,
+                    "has a header row but no data rows",
+                    code="no_data_rows",
+                )
+            )
+        yield out
 
 
 def _may_need_strip(data: bytes, delimiter: str) -> bool:

@@ -464,7 +464,146 @@ def key_codes(arrays: Sequence[Values]) -> np.ndarray:
     return code
 
 
+class StringIds:
+    """Dense ids (0, 1, 2, ... in order of first appearance) for strings seen across slices,
+    exact: the distinct strings are kept in one Arrow array, not a Python set."""
+
+    def __init__(self) -> None:
+        self.uniques = pa.array([], pa.string())
+
+    def ids(self, text: pa.ChunkedArray | pa.Array) -> np.ndarray:
+        array = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+        encoded = pc.dictionary_encode(array)
+        distinct = encoded.dictionary
+        if len(self.uniques):
+            found = pc.index_in(distinct, value_set=self.uniques)
+            ids = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        else:
+            ids = np.full(len(distinct), -1, dtype=np.int64)
+        new = ids < 0
+        if new.any():
+            ids[new] = np.arange(len(self.uniques), len(self.uniques) + int(new.sum()))
+            self.uniques = pa.concat_arrays([self.uniques, distinct.filter(pa.array(new))])
+        indices = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        return ids[indices]
+
+
+class NumberIds:
+    """Dense ids for int64 values seen across slices (a sorted array of the distinct values)."""
+
+    def __init__(self) -> None:
+        self.values = np.empty(0, np.int64)
+        self.value_ids = np.empty(0, np.int64)
+
+    def ids(self, values: np.ndarray) -> np.ndarray:
+        distinct, inverse = np.unique(values, return_inverse=True)
+        pos = np.searchsorted(self.values, distinct)
+        found = pos < len(self.values)
+        found[found] = self.values[pos[found]] == distinct[found]
+        ids = np.empty(len(distinct), np.int64)
+        ids[found] = self.value_ids[pos[found]]
+        new = ~found
+        if new.any():
+            ids[new] = np.arange(len(self.values), len(self.values) + int(new.sum()))
+            self.values = np.insert(self.values, pos[new], distinct[new])
+            self.value_ids = np.insert(self.value_ids, pos[new], ids[new])
+        return ids[inverse.reshape(-1)]
+
+
+_HALF = 1 << 31
+
+
+class KeyHistory:
+    """The keys of one table's rows in the slices checked so far, so that a key repeated in
+    a later slice of the same file is found (and the row that used it first named) exactly as
+    if the file had been checked in one piece.
+
+    Each key becomes one int64 code, equal exactly for equal keys in any slice: strings are
+    numbered by `StringIds`, dates by their day, other values by `NumberIds`, and the columns
+    are packed 32 bits each (combinations in the middle numbered again). The codes seen are
+    kept sorted, with the row that used each first: 16 bytes per row.
+    """
+
+    def __init__(self, schema: Table) -> None:
+        self.kinds = [schema.column(k).kind for k in schema.key]
+        self.strings = [StringIds() for _ in self.kinds]
+        self.numbers = [NumberIds() for _ in self.kinds]
+        self.pairs = [NumberIds() for _ in self.kinds]
+        # sorted runs of (codes, first rows), each run above the one before: rows sorted by
+        # key append a run (no copy); a slice that falls among them merges everything once
+        self.runs: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def _merged(self) -> tuple[np.ndarray, np.ndarray]:
+        if len(self.runs) > 1:
+            self.runs = [
+                (
+                    np.concatenate([c for c, _ in self.runs]),
+                    np.concatenate([r for _, r in self.runs]),
+                )
+            ]
+        return self.runs[0]
+
+    def _column(self, i: int, v: Values) -> np.ndarray:
+        if isinstance(v, pa.ChunkedArray):
+            return self.strings[i].ids(v)
+        if np.issubdtype(v.dtype, np.datetime64):
+            ns = np.asarray(v, dtype="datetime64[ns]").view(np.int64)
+            if self.kinds[i] == "date":
+                days = np.where(ns == np.iinfo(np.int64).min, -_HALF, ns // DAY_NS)
+                if len(days) and (days.min() < -_HALF or days.max() >= _HALF):
+                    return self.numbers[i].ids(ns)
+                return days + _HALF  # 0 .. 2**32 - 1
+            return self.numbers[i].ids(ns)
+        floats = np.asarray(v, dtype=np.float64) + 0.0  # -0.0 -> 0.0
+        floats[np.isnan(floats)] = np.nan
+        return self.numbers[i].ids(floats.view(np.int64))
+
+    def key_codes(self, arrays: Sequence[Values]) -> np.ndarray:
+        code = self._column(0, arrays[0])
+        for i in range(1, len(arrays)):
+            part = self._column(i, arrays[i])
+            if len(code) and (int(code.max()) >= _HALF or int(part.max()) >= 2 * _HALF):
+                raise ValueError("more than 2**31 distinct key values in one import")
+            code = (code << 32) | part
+            if i < len(arrays) - 1:
+                code = self.pairs[i].ids(code)
+        return code
+
+    def first_use(self, codes: np.ndarray) -> np.ndarray:
+        """The row that used each key in an earlier slice, or -1."""
+        out = np.full(len(codes), -1, dtype=np.int64)
+        if not self.runs or len(codes) == 0:
+            return out
+        low, high = int(self.runs[0][0][0]), int(self.runs[-1][0][-1])
+        if int(codes.min()) > high or int(codes.max()) < low:
+            return out  # rows sorted by key, as exports often are: nothing to look up
+        known, first_rows = self._merged()
+        pos = np.searchsorted(known, codes)
+        inside = pos < len(known)
+        hit = np.zeros(len(codes), dtype=bool)
+        hit[inside] = known[pos[inside]] == codes[inside]
+        out[hit] = first_rows[pos[hit]]
+        return out
+
+    def add(self, codes: np.ndarray, rows: np.ndarray) -> None:
+        """Remember new keys (none of them seen before, each once)."""
+        if len(codes) == 0:
+            return
+        if len(codes) > 1 and not bool((codes[1:] > codes[:-1]).all()):
+            order = np.argsort(codes, kind="stable")
+            codes, rows = codes[order], rows[order]
+        rows = np.asarray(rows, dtype=np.int64)
+        if not self.runs or int(codes[0]) > int(self.runs[-1][0][-1]):
+            self.runs.append((codes, rows))
+            return
+        known, first_rows = self._merged()
+        pos = np.searchsorted(known, codes)
+        self.runs = [(np.insert(known, pos, codes), np.insert(first_rows, pos, rows))]
+
+
 def _has_duplicates(codes: np.ndarray) -> bool:
+    if len(codes) < 2 or bool((codes[1:] > codes[:-1]).all()):
+        return False  # strictly increasing: rows sorted by key
     top = int(codes.max(initial=0))
     if int(codes.min(initial=0)) >= 0 and top < 4 * len(codes) + 1024:
         return bool(np.bincount(codes).max(initial=0) > 1)  # dense codes: one counting pass
@@ -477,8 +616,10 @@ def _check_keys(
     out: _Problems,
     distinct: bool,
     sources: dict[str, str],
+    history: KeyHistory | None = None,
 ) -> np.ndarray:
-    """Marks duplicate keys; returns the `merged` mask (distinct tables only)."""
+    """Marks duplicate keys; returns the `merged` mask (distinct tables only). With a
+    `history`, keys used in earlier slices of the file count as used before this slice."""
     n = len(out.rows)
     merged = np.zeros(n, dtype=bool)
     ok = ~out.error
@@ -488,24 +629,39 @@ def _check_keys(
     for k in schema.key:
         v = values[k]
         key_arrays.append(v.filter(pa.array(ok)) if isinstance(v, pa.ChunkedArray) else v[ok])
-    codes = key_codes(key_arrays)
-    if not _has_duplicates(codes):
-        return merged
-    dup_sub = pd.Series(codes).duplicated(keep="first").to_numpy()
     positions = np.flatnonzero(ok)
+    if history is None:
+        codes = key_codes(key_arrays)
+        earlier = np.full(len(codes), -1, dtype=np.int64)
+    else:
+        codes = history.key_codes(key_arrays)
+        earlier = history.first_use(codes)
+    before = earlier >= 0
+    if not before.any() and not _has_duplicates(codes):
+        if history is not None:
+            history.add(codes, out.rows[positions])
+        return merged
+    dup_sub = pd.Series(codes).duplicated(keep="first").to_numpy() | before
+    if history is not None:
+        history.add(codes[~dup_sub], out.rows[positions[~dup_sub]])
     dup = np.zeros(n, dtype=bool)
     dup[positions[dup_sub]] = True
     if distinct:
         return dup
     first_pos = pd.Series(positions[~dup_sub], index=codes[~dup_sub])
-    firsts = first_pos.reindex(codes[dup_sub]).to_numpy()
+    dup_codes = codes[dup_sub]
+    in_slice = ~before[dup_sub]
+    first_rows = earlier[dup_sub].copy()
+    if in_slice.any():
+        firsts = first_pos.reindex(dup_codes[in_slice]).to_numpy()
+        first_rows[in_slice] = out.rows[firsts.astype(np.int64)]
     dup_positions = positions[dup_sub]
     key_text = [_as_text(values[k], dup_positions) for k in schema.key]
     cols = ", ".join(schema.key)
     column = ", ".join(sources.get(k, k) for k in schema.key)
     for i, p in enumerate(dup_positions):
         value = ", ".join(t[i] for t in key_text)
-        first_row = int(out.rows[firsts[i]])
+        first_row = int(first_rows[i])
         exp = f"repeats the key ({cols}) of row {first_row} (expected each key once)"
         out.items.append(
             Problem(out.file, int(out.rows[p]), column, value, exp, "error", "duplicate_key")
@@ -559,9 +715,15 @@ def check_melt_headers(staged: Staged, file: str) -> None:
 
 
 def check_staged(
-    staged: Staged, file: str, *, decimal: str = ".", thousands: str | None = None
+    staged: Staged,
+    file: str,
+    *,
+    decimal: str = ".",
+    thousands: str | None = None,
+    history: KeyHistory | None = None,
 ) -> Checked:
-    """Parse and check every canonical column of `staged`; see the module docstring."""
+    """Parse and check every canonical column of `staged`; see the module docstring.
+    `history`: the keys of earlier slices of the same file (see `KeyHistory`)."""
     check_melt_headers(staged, file)
     schema = staged.schema
     n = len(staged)
@@ -584,7 +746,7 @@ def check_staged(
         sources[intervals.end] = f"{sources.get(intervals.start, intervals.start)} (next snapshot)"
     for rule in schema.rules:
         _check_rule(rule, values, out, sources)
-    merged = _check_keys(schema, values, out, staged.mapping.distinct, sources)
+    merged = _check_keys(schema, values, out, staged.mapping.distinct, sources, history)
     return Checked(
         schema=schema,
         file=file,

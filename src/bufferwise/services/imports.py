@@ -6,17 +6,32 @@ validated first, then all their rows are written in one transaction, or nothing 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from contextlib import closing
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from bufferwise.errors import InvalidInput, Problem
-from bufferwise.ingest import enforce_policy, load_mapping, read_canonical, read_with_mapping
-from bufferwise.model import TABLES, ImportBatch
+from bufferwise.ingest import (
+    DEFAULT_SLICE_ROWS,
+    FileSlices,
+    Mapping,
+    enforce_policy,
+    load_mapping,
+    read_canonical,
+    read_with_mapping,
+)
+from bufferwise.ingest.policy import effective_mode
+from bufferwise.ingest.readers import UnreadableMidway
+from bufferwise.model import TABLES, FileReport, ImportBatch
 from bufferwise.storage import open_repository
+from bufferwise.storage.convert import prefetch
+from bufferwise.storage.imports import ImportSession
+from bufferwise.storage.repository import Repository
 
 READABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".parquet")
 
@@ -27,6 +42,9 @@ class ImportSummary:
 
     batch: ImportBatch
     result: Any = None  # storage's ImportResult (None for validate)
+    # seconds: "store" writing to the database (the commit included), "wait" waiting for the
+    # next checked slice (reading and checking run ahead in a thread), "total" the whole call
+    timings: dict[str, float] = field(default_factory=dict)
 
     def rows(self) -> list[dict[str, Any]]:
         out = []
@@ -85,18 +103,7 @@ def read_inputs(
         if mapping_obj is not None:
             batch = read_with_mapping(path, mapping_obj, known_ids=known)
         else:
-            name = tbl or path.stem
-            if tbl is not None and tbl not in TABLES:
-                raise InvalidInput(
-                    f"{path}: --table {tbl!r} is not a canonical table (expected one of "
-                    f"{', '.join(TABLES)})"
-                )
-            if name not in TABLES:
-                raise InvalidInput(
-                    f"{path}: cannot tell which table this file is for; name it after a table "
-                    f"({', '.join(TABLES)}), pass --table, or give a --mapping"
-                )
-            batch = read_canonical(path, name, known_ids=known)
+            batch = read_canonical(path, _table_of(path, tbl), known_ids=known)
         _merge(merged, batch)
         _learn_ids(known, batch)
         if progress is not None:
@@ -141,14 +148,43 @@ def validate_files(
     mapping: str | None = None,
     table: str | None = None,
     db_url: str | None = None,
+    slice_rows: int | None = DEFAULT_SLICE_ROWS,
 ) -> ImportSummary:
     """Read and check files against the schema (and, when a database exists, its ids).
 
-    Writes nothing: a SQLite file that does not exist is not created.
+    Writes nothing: a SQLite file that does not exist is not created. Files are checked
+    `slice_rows` rows at a time, as `import_files` does, so memory stays near one slice; the
+    summary holds the report (files, problems), not the rows.
     """
-    known = _known_ids_readonly(db_url)
-    batch = read_inputs(paths, mapping=mapping, table=table, known_ids=known)
-    return ImportSummary(batch=batch)
+    known = {k: set(v) for k, v in (_known_ids_readonly(db_url) or {}).items()}
+    mapping_obj = load_mapping(mapping) if mapping else None
+    merged = ImportBatch(on_bad_row="skip")
+    for path, tbl in plan_inputs(paths, table):
+        reading = _file_slices(path, tbl, mapping_obj, known, slice_rows)
+        learned: dict[str, set[str]] = {}
+        for tables in reading:
+            _learn_slice(learned, tables)
+        _merge(merged, reading.batch())
+        _learn_file(known, reading, learned)
+    return ImportSummary(batch=merged)
+
+
+def _file_slices(
+    path: Path,
+    tbl: str | None,
+    mapping_obj: Mapping | None,
+    known: dict[str, set[str]],
+    slice_rows: int | None,
+) -> FileSlices:
+    """One file's reader; parent ids known so far are copied (a file's own rows count as
+    known only for the files after it)."""
+    if mapping_obj is not None:
+        return FileSlices(
+            path, mapping=mapping_obj, known_ids=_copy_ids(known), slice_rows=slice_rows
+        )
+    return FileSlices(
+        path, table=_table_of(path, tbl), known_ids=_copy_ids(known), slice_rows=slice_rows
+    )
 
 
 def _known_ids_readonly(db_url: str | None) -> dict[str, set[str]] | None:
@@ -171,23 +207,134 @@ def import_files(
     table: str | None = None,
     mode: str = "default",
     progress: Callable[[int], None] | None = None,
+    slice_rows: int | None = DEFAULT_SLICE_ROWS,
 ) -> ImportSummary:
     """Read, validate and store. `mode`: "default" (any row error -> nothing written),
-    "skip" (store the good rows, report the rest), "strict" (stop at the first error)."""
+    "skip" (store the good rows, report the rest), "strict" (stop at the first error).
+
+    Files are read, checked and stored `slice_rows` rows at a time (`None`: whole), all in
+    ONE transaction: memory stays near one slice, reading the next slice overlaps storing
+    the last, and the outcome (rows stored, problems, counts, what is rejected) is the same
+    as reading everything first. Once a row error makes the import fail (default and strict
+    modes) nothing more is written, and the transaction is rolled back at the end.
+    The returned batch holds the report (files, problems), not the rows (`tables` is empty).
+    """
     repo = open_repository(db_url)
     try:
-        batch = read_inputs(
-            paths,
-            mapping=mapping,
-            table=table,
-            known_ids=parent_ids(repo.known_ids()),
-            progress=progress,
-        )
-        enforce_policy(batch, mode)
-        result = repo.import_batch(batch)
-        return ImportSummary(batch=batch, result=result)
+        try:
+            return _import_in_slices(repo, paths, mapping, table, mode, progress, slice_rows)
+        except UnreadableMidway:
+            # a file broke after some of its slices were written (and rolled back): read
+            # every file whole, which reports it exactly as an unreadable file
+            return _import_in_slices(repo, paths, mapping, table, mode, progress, None)
     finally:
         repo.close()
+
+
+def _import_in_slices(
+    repo: Repository,
+    paths: Sequence[Path],
+    mapping: str | None,
+    table: str | None,
+    mode: str,
+    progress: Callable[[int], None] | None,
+    slice_rows: int | None,
+) -> ImportSummary:
+    mapping_obj = load_mapping(mapping) if mapping else None
+    planned = plan_inputs(paths, table)
+    first_mode = effective_mode(
+        ImportBatch(on_bad_row=mapping_obj.on_bad_row if mapping_obj else "fail"), mode
+    )
+    known = parent_ids(repo.known_ids())
+    merged = ImportBatch(on_bad_row="skip")
+    rows = 0
+    writing = True
+    started = time.perf_counter()
+    store_s = 0.0
+    wait_s = 0.0
+    with repo.import_session() as session:
+        readings: list[FileSlices] = []
+        for path, tbl in planned:
+            reading = _file_slices(path, tbl, mapping_obj, known, slice_rows)
+            readings.append(reading)
+            learned: dict[str, set[str]] = {}
+            with closing(prefetch(iter(reading))) as slices:
+                waited = time.perf_counter()
+                for tables in slices:
+                    now = time.perf_counter()
+                    wait_s += now - waited
+                    if len(planned) == 1 and rows == 0 and _seen_before(session, reading):
+                        writing = False  # a re-import of the same file: check, add nothing
+                    if first_mode != "skip" and reading.errors_so_far:
+                        writing = False  # the import fails: nothing more to write
+                        if first_mode == "strict":
+                            break
+                    if writing:
+                        session.add(tables)
+                    rows += sum(len(df) for df in tables.values())
+                    _learn_slice(learned, tables)
+                    waited = time.perf_counter()
+                    store_s += waited - now
+            _learn_file(known, reading, learned)
+            if progress is not None:
+                progress(1)
+            if first_mode == "strict" and reading.errors_so_far:
+                break
+        finishing = time.perf_counter()
+        failing = first_mode != "skip" and any(r.errors_so_far for r in readings)
+        if writing and not failing:  # indexes, merges, while the last whole-file checks run
+            session.complete()
+        for reading in readings:
+            _merge(merged, reading.batch())
+        enforce_policy(merged, mode, rows=rows)
+        result = session.finish(merged)
+    store_s += time.perf_counter() - finishing  # indexes, merge, import records, commit
+    total_s = time.perf_counter() - started
+    timings = {"store": store_s, "wait": wait_s, "total": total_s}
+    return ImportSummary(batch=merged, result=result, timings=timings)
+
+
+def _table_of(path: Path, tbl: str | None) -> str:
+    name = tbl or path.stem
+    if tbl is not None and tbl not in TABLES:
+        raise InvalidInput(
+            f"{path}: --table {tbl!r} is not a canonical table (expected one of "
+            f"{', '.join(TABLES)})"
+        )
+    if name not in TABLES:
+        raise InvalidInput(
+            f"{path}: cannot tell which table this file is for; name it after a table "
+            f"({', '.join(TABLES)}), pass --table, or give a --mapping"
+        )
+    return name
+
+
+def _copy_ids(known: dict[str, set[str]]) -> dict[str, set[str]]:
+    return {k: set(v) for k, v in known.items()}
+
+
+def _seen_before(session: ImportSession, reading: FileSlices) -> bool:
+    report = FileReport(reading.file, reading.content_hash, reading.mapping_name)
+    return session.previous(report) is not None
+
+
+def _learn_file(
+    known: dict[str, set[str]], reading: FileSlices, learned: dict[str, set[str]]
+) -> None:
+    """After a file: the parent tables it fills are known from now on (with the ids of its
+    accepted rows; a parent table given with no good row makes every reference to it
+    unknown, as when the whole import is read first)."""
+    for schema in reading.schemas:
+        if len(schema.key) == 1:
+            known.setdefault(schema.name, set()).update(learned.get(schema.name, ()))
+
+
+def _learn_slice(learned: dict[str, set[str]], tables: dict[str, pd.DataFrame]) -> None:
+    """Ids of parent tables read so far count as known for the files that follow."""
+    for name, df in tables.items():
+        key = TABLES[name].key
+        if len(key) == 1:
+            learned.setdefault(name, set()).update(df[key[0]].astype(str))
 
 
 def stored_status(db_url: str) -> dict[str, Any]:

@@ -1,7 +1,9 @@
 """Bulk upsert of one canonical table inside the caller's transaction, per back-end.
 
-SQLite      multi-row INSERTs through sqlite3 `executemany` (100 rows per statement, chunk by
-            chunk). Into an empty table: straight in, secondary indexes rebuilt afterwards.
+SQLite      multi-row INSERTs through sqlite3 `executemany`, chunk by chunk (1,000 rows per
+            statement: the module hands the GIL over once per statement, so fewer statements
+            let a thread that checks the next slice get in the way less). Into an empty table:
+            straight in, secondary indexes rebuilt afterwards.
             Otherwise: into a temporary staging table keyed like the target, then one
             `INSERT ... SELECT ... ON CONFLICT (key) DO UPDATE ... WHERE <values differ>`.
 PostgreSQL  binary `COPY` (psycopg 3) of chunks encoded by NumPy (see `pgcopy`). Into an
@@ -12,24 +14,24 @@ PostgreSQL  binary `COPY` (psycopg 3) of chunks encoded by NumPy (see `pgcopy`).
 
 Both count rows inserted (new key), updated (same key, other values) and unchanged, and both
 refuse a key that appears twice in one batch (IntegrityError; the transaction rolls back).
+`TableLoader` takes a table in slices (`add`, then `finish`) with the same result as one
+`upsert` of them all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import chain
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
 from bufferwise.model.schema import Table
-from bufferwise.storage.convert import arrow_chunks, prefetch, sqlite_columns
+from bufferwise.storage.convert import arrow_chunks, check_columns, prefetch, sqlite_rows
 from bufferwise.storage.pgcopy import HEADER, TRAILER, binary_rows
 
-SQLITE_ROWS_PER_STATEMENT = 100
+SQLITE_ROWS_PER_STATEMENT = 1000
 SQLITE_MAX_VARIABLES = 32_766
 COPY_BLOCK_BYTES = 1 << 20
 
@@ -71,11 +73,75 @@ def upsert(
     progress: Progress | None = None,
 ) -> TableCounts:
     """Upsert `df` (canonical columns of `spec`) into `table`, inside `conn`'s transaction."""
-    if conn.dialect.name == "sqlite":
-        return _sqlite_upsert(conn, table, spec, df, progress)
-    if conn.dialect.name == "postgresql":
-        return _postgres_upsert(conn, table, spec, df, progress)
-    raise NotImplementedError(f"bulk loading for {conn.dialect.name}")
+    loader = TableLoader(conn, table, spec, progress)
+    loader.add(df)
+    return loader.finish()
+
+
+class TableLoader:
+    """Bulk upsert of one table fed in slices (`add` as often as needed, then `finish` once),
+    inside the caller's transaction: the same result as one `upsert` of all the slices.
+
+    Into an empty table the slices go straight in (indexes dropped at the start and built
+    again by `finish`); otherwise into a staging table that `finish` merges into the target.
+    """
+
+    def __init__(
+        self, conn: sa.Connection, table: sa.Table, spec: Table, progress: Progress | None = None
+    ) -> None:
+        if conn.dialect.name not in ("sqlite", "postgresql"):
+            raise NotImplementedError(f"bulk loading for {conn.dialect.name}")
+        self.conn = conn
+        self.table = table
+        self.spec = spec
+        self.progress = progress
+        self.rows = 0
+        self.sqlite = conn.dialect.name == "sqlite"
+        prepare = conn.dialect.identifier_preparer
+        self.name = prepare.format_table(table)
+        self.columns = _quoted(conn, spec.column_names)
+        self.empty = _is_empty(conn, table)
+        self.stage = prepare.quote(f"bw_stage_{table.name}")
+        if self.empty:
+            if not self.sqlite:
+                conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
+            _drop_indexes(conn, table, primary_key=not self.sqlite)
+            self.target = self.name
+        elif self.sqlite:
+            key = _quoted(conn, spec.key)
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{self.stage}")
+            conn.exec_driver_sql(
+                f"CREATE TEMP TABLE {self.stage} ({','.join(self.columns)}, "
+                f"PRIMARY KEY ({','.join(key)})) WITHOUT ROWID"
+            )
+            self.target = f"temp.{self.stage}"
+        else:
+            key = _quoted(conn, spec.key)
+            conn.exec_driver_sql(
+                f"CREATE TEMP TABLE {self.stage} (LIKE {self.name}) ON COMMIT DROP"
+            )
+            conn.exec_driver_sql(f"ALTER TABLE {self.stage} ADD PRIMARY KEY ({', '.join(key)})")
+            self.target = self.stage
+
+    def add(self, df: pd.DataFrame) -> None:
+        """Load one slice (canonical columns of the table)."""
+        check_columns(df, self.spec)
+        if len(df) == 0:
+            return
+        if self.sqlite:
+            _sqlite_load(self.conn, self.target, self.spec, df, self.progress)
+        else:
+            _copy(self.conn, self.target, self.columns, _copy_blocks(df, self.spec, self.progress))
+        self.rows += len(df)
+
+    def finish(self) -> TableCounts:
+        """Build the indexes again, or merge the staged rows; count what happened."""
+        if self.empty:
+            _restore_indexes(self.conn, self.table, primary_key=not self.sqlite)
+            return TableCounts(self.rows, self.rows, 0, 0)
+        if self.sqlite:
+            return _sqlite_merge(self.conn, self.table, self.spec, self.name, self.stage, self.rows)
+        return _postgres_merge(self.conn, self.spec, self.name, self.stage, self.rows)
 
 
 # --- SQLite -------------------------------------------------------------------------------
@@ -89,7 +155,7 @@ def _sqlite_insert(conn: sa.Connection, target: str, columns: list[str], rows: i
 def _flat_rows(df: pd.DataFrame, spec: Table) -> Iterator[tuple[int, list[object]]]:
     """(rows, one flat list of every value row after row) per chunk."""
     for chunk in arrow_chunks(df, spec):
-        yield chunk.num_rows, list(chain.from_iterable(zip(*sqlite_columns(chunk), strict=True)))
+        yield chunk.num_rows, sqlite_rows(chunk)
 
 
 def _sqlite_load(
@@ -117,27 +183,14 @@ def _sqlite_load(
         cursor.close()
 
 
-def _sqlite_upsert(
-    conn: sa.Connection, table: sa.Table, spec: Table, df: pd.DataFrame, progress: Progress | None
+def _sqlite_merge(
+    conn: sa.Connection, table: sa.Table, spec: Table, name: str, stage: str, rows: int
 ) -> TableCounts:
     raw = conn.connection.driver_connection
     assert raw is not None
-    name = conn.dialect.identifier_preparer.format_table(table)
-    if _is_empty(conn, table):
-        with _indexes_dropped(conn, table, primary_key=False):
-            _sqlite_load(conn, name, spec, df, progress)
-        return TableCounts(len(df), len(df), 0, 0)
-
     columns = _quoted(conn, spec.column_names)
     key = _quoted(conn, spec.key)
     values = _quoted(conn, [c for c in spec.column_names if c not in spec.key])
-    stage = conn.dialect.identifier_preparer.quote(f"bw_stage_{table.name}")
-    conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{stage}")
-    conn.exec_driver_sql(
-        f"CREATE TEMP TABLE {stage} ({','.join(columns)}, PRIMARY KEY ({','.join(key)})) "
-        f"WITHOUT ROWID"
-    )
-    _sqlite_load(conn, f"temp.{stage}", spec, df, progress)
     sql = (
         f"INSERT INTO {name} ({','.join(columns)}) SELECT {','.join(columns)} "
         f"FROM temp.{stage} WHERE true ON CONFLICT ({','.join(key)}) DO "
@@ -156,18 +209,19 @@ def _sqlite_upsert(
     conn.exec_driver_sql(f"DROP TABLE temp.{stage}")
     inserted = _count(conn, table) - before
     updated = changed - inserted
-    return TableCounts(len(df), inserted, updated, len(df) - inserted - updated)
+    return TableCounts(rows, inserted, updated, rows - inserted - updated)
 
 
-@contextmanager
-def _indexes_dropped(conn: sa.Connection, table: sa.Table, primary_key: bool) -> Iterator[None]:
-    """Drop the table's indexes (and primary key) for a bulk load into an empty table, and
-    build them again afterwards, by one sort each instead of one insertion per row."""
+def _drop_indexes(conn: sa.Connection, table: sa.Table, primary_key: bool) -> None:
+    """Drop the table's indexes (and primary key) for a bulk load into an empty table; they
+    are built again by `_restore_indexes`, by one sort each instead of one insertion per row."""
     for index in table.indexes:
         conn.execute(DropIndex(index))
     if primary_key:
         conn.execute(DropConstraint(table.primary_key))
-    yield
+
+
+def _restore_indexes(conn: sa.Connection, table: sa.Table, primary_key: bool) -> None:
     if primary_key:
         conn.execute(AddConstraint(table.primary_key))
     for index in table.indexes:
@@ -205,23 +259,11 @@ def _copy(conn: sa.Connection, target: str, columns: list[str], blocks: Iterator
             copy.write(block)
 
 
-def _postgres_upsert(
-    conn: sa.Connection, table: sa.Table, spec: Table, df: pd.DataFrame, progress: Progress | None
+def _postgres_merge(
+    conn: sa.Connection, spec: Table, name: str, stage: str, rows: int
 ) -> TableCounts:
-    name = conn.dialect.identifier_preparer.format_table(table)
     columns = _quoted(conn, spec.column_names)
-    blocks = _copy_blocks(df, spec, progress)
-    if _is_empty(conn, table):
-        conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
-        with _indexes_dropped(conn, table, primary_key=True):
-            _copy(conn, name, columns, blocks)
-        return TableCounts(len(df), len(df), 0, 0)
-
-    stage = conn.dialect.identifier_preparer.quote(f"bw_stage_{table.name}")
     key = _quoted(conn, spec.key)
-    conn.exec_driver_sql(f"CREATE TEMP TABLE {stage} (LIKE {name}) ON COMMIT DROP")
-    conn.exec_driver_sql(f"ALTER TABLE {stage} ADD PRIMARY KEY ({', '.join(key)})")
-    _copy(conn, stage, columns, blocks)
     conn.exec_driver_sql(f"ANALYZE {stage}")
     values = _quoted(conn, [c for c in spec.column_names if c not in spec.key])
     match = " AND ".join(f"t.{k} = s.{k}" for k in key)
@@ -241,4 +283,4 @@ def _postgres_upsert(
     )
     inserted = result.rowcount
     conn.exec_driver_sql(f"DROP TABLE {stage}")
-    return TableCounts(len(df), inserted, updated, len(df) - inserted - updated)
+    return TableCounts(rows, inserted, updated, rows - inserted - updated)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TypeVar, cast
 
 import numpy as np
@@ -66,6 +66,8 @@ def _to_arrow(values: pd.Series, column: Column, spec: Table) -> pa.Array:
                 array = pc.cast(pc.floor_temporal(array, unit="day"), pa.date32())
             return array
         if kind == "str":
+            if isinstance(values.array, pd.arrays.ArrowStringArray):  # Arrow-backed: no copy
+                return pc.cast(pa.array(values.array), pa.string())
             return pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
         if kind == "float":
             return pa.array(pd.to_numeric(values).to_numpy(dtype=np.float64), from_pandas=True)
@@ -106,17 +108,45 @@ def arrow_chunks(df: pd.DataFrame, spec: Table, rows: int = CHUNK_ROWS) -> Itera
         yield to_arrow_chunk(df.iloc[start : start + rows], spec)
 
 
+def _python_values(array: pa.Array | pa.ChunkedArray) -> list[object]:
+    """The values of `array` as a list of Python objects (None for null). A column with few
+    distinct values (ids, dates) converts each distinct value once and repeats it."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if pa.types.is_floating(array.type) or pa.types.is_integer(array.type):
+        if array.null_count == 0:
+            return cast(list[object], array.to_numpy(zero_copy_only=False).tolist())
+        return array.to_pylist()
+    encoded = pc.dictionary_encode(array)
+    distinct = encoded.dictionary
+    if len(distinct) * 2 > len(array):
+        values = array
+        if pa.types.is_date32(values.type) or pa.types.is_timestamp(values.type):
+            values = pc.cast(values, pa.string())
+        return values.to_pylist()
+    if pa.types.is_date32(distinct.type) or pa.types.is_timestamp(distinct.type):
+        distinct = pc.cast(distinct, pa.string())
+    table = np.array([*distinct.to_pylist(), None], dtype=object)
+    indices = pc.fill_null(encoded.indices, len(distinct)).to_numpy(zero_copy_only=False)
+    return cast(list[object], table[indices].tolist())
+
+
 def sqlite_columns(chunk: pa.Table) -> list[list[object]]:
     """Python column lists the sqlite3 module binds; dates and times as SQLAlchemy's ISO text."""
-    out: list[list[object]] = []
-    for array in chunk.columns:
-        if pa.types.is_date32(array.type) or pa.types.is_timestamp(array.type):
-            array = pc.cast(array, pa.string())
-        out.append(array.to_pylist())
-    return out
+    return [_python_values(array) for array in chunk.columns]
 
 
-def prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
+def sqlite_rows(chunk: pa.Table) -> list[object]:
+    """Every value of `chunk`, row after row, in one flat list (for multi-row INSERTs)."""
+    columns = sqlite_columns(chunk)
+    width = len(columns)
+    flat: list[object] = [None] * (chunk.num_rows * width)
+    for i, values in enumerate(columns):
+        flat[i::width] = values
+    return flat
+
+
+def prefetch(items: Iterator[T], depth: int = 1) -> Generator[T, None, None]:
     """Yield from `items`, computed up to `depth` ahead in a background thread.
 
     Preparing the next chunk (Arrow conversion, Python row lists, binary COPY rows) then

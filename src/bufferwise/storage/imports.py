@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 
 from bufferwise.errors import Problem, StorageError
 from bufferwise.model.batch import FileReport, ImportBatch
 from bufferwise.model.schema import TABLES
 from bufferwise.storage import tables as t
-from bufferwise.storage.bulk import Progress, TableCounts, upsert
-from bufferwise.storage.engine import DATABASE_ERRORS, error_reason, write_transaction
+from bufferwise.storage.bulk import Progress, TableCounts, TableLoader
+from bufferwise.storage.engine import DATABASE_ERRORS, WRITE_OPTION, error_reason
 
 SUCCEEDED = "succeeded"
 SKIPPED = "skipped"
@@ -104,10 +107,9 @@ def _problems_of(report: FileReport, problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if p.file in names or PurePath(p.file).name in names]
 
 
-def _file_reports(batch: ImportBatch) -> list[FileReport]:
+def _file_reports(batch: ImportBatch, rows: int) -> list[FileReport]:
     if batch.files:
         return batch.files
-    rows = batch.row_count()
     return [FileReport(IN_MEMORY_FILE, "", "", rows_read=rows, rows_accepted=rows)]
 
 
@@ -190,40 +192,121 @@ def _skipped(batch_id: str, reports: list[FileReport], seen: list[ImportRecord])
     )
 
 
+def _check_names(names: Iterable[str]) -> None:
+    unknown = sorted(set(names) - set(TABLES))
+    if unknown:
+        raise StorageError(
+            f"unknown table(s) {', '.join(unknown)} in the batch; expected {', '.join(TABLES)}"
+        )
+
+
+class ImportSession:
+    """One import fed slice by slice inside one open write transaction (see `import_session`).
+
+        with import_session(engine) as session:
+            for tables in slices:
+                session.add(tables)          # canonical DataFrames of one slice
+            result = session.finish(batch)   # the report: files, problems, counts
+
+    `finish` records every file in `imports` and returns the counts; when every file of the
+    batch was imported before (same content hash and mapping) it returns a skipped result and
+    the transaction is rolled back, so nothing is added.
+    """
+
+    def __init__(self, conn: sa.Connection, progress: Progress | None = None) -> None:
+        self.conn = conn
+        self.progress = progress
+        self.started = utcnow()
+        self.batch_id = uuid.uuid4().hex
+        self.loaders: dict[str, TableLoader] = {}
+        self.counts: dict[str, TableCounts] | None = None
+        self.commit = True
+
+    def previous(self, report: FileReport) -> ImportRecord | None:
+        """The earlier successful import of the same content and mapping, if any."""
+        return previous_import(self.conn, report)
+
+    def add(self, tables: dict[str, pd.DataFrame]) -> None:
+        """Store one slice: canonical table name -> rows."""
+        if self.counts is not None:
+            raise RuntimeError("the import session was completed; no more rows can be added")
+        _check_names(tables)
+        for name in TABLES:  # parents first, in a fixed order
+            if name not in tables:
+                continue
+            loader = self.loaders.get(name)
+            if loader is None:
+                loader = TableLoader(self.conn, t.canonical(name), TABLES[name], self.progress)
+                self.loaders[name] = loader
+            loader.add(tables[name])
+
+    def complete(self) -> None:
+        """Build the dropped indexes again and merge the staged rows (the slow part of
+        `finish`), before the report is known; `add` may not be called after this."""
+        if self.counts is None:
+            names = [n for n in TABLES if n in self.loaders]
+            self.counts = {name: self.loaders[name].finish() for name in names}
+
+    def finish(self, batch: ImportBatch) -> ImportResult:
+        """Complete the tables and record the import of `batch`'s files (its `tables` are
+        ignored: the rows are the slices added)."""
+        reports = _file_reports(batch, sum(loader.rows for loader in self.loaders.values()))
+        seen = [self.previous(r) for r in reports]
+        if all(s is not None for s in seen) and reports[0].file != IN_MEMORY_FILE:
+            self.commit = False
+            return _skipped(self.batch_id, reports, [s for s in seen if s is not None])
+        self.complete()
+        assert self.counts is not None
+        counts = self.counts
+        names = list(counts)
+        records = _insert_records(
+            self.conn, self.batch_id, batch, reports, seen, names, counts, self.started
+        )
+        inserted = sum(c.inserted for c in counts.values())
+        updated = sum(c.updated for c in counts.values())
+        unchanged = sum(c.unchanged for c in counts.values())
+        message = f"{inserted} rows added, {updated} updated, {unchanged} unchanged"
+        return ImportResult(self.batch_id, records, counts, skipped=False, message=message)
+
+
+@contextmanager
+def import_session(engine: sa.Engine, progress: Progress | None = None) -> Iterator[ImportSession]:
+    """An `ImportSession` in one write transaction: committed when the block ends normally
+    (unless `finish` skipped the import), rolled back on any exception. Database failures
+    become StorageError ("import failed, nothing was written: ...")."""
+    try:
+        with engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            transaction = conn.begin()
+            session = ImportSession(conn, progress)
+            try:
+                yield session
+            except BaseException:
+                transaction.rollback()
+                raise
+            if session.commit:
+                transaction.commit()
+            else:
+                transaction.rollback()
+    except DATABASE_ERRORS as exc:
+        raise StorageError(f"import failed, nothing was written: {error_reason(exc)}") from None
+
+
 def import_batch(
     engine: sa.Engine,
     batch: ImportBatch,
     progress: Progress | None = None,
 ) -> ImportResult:
     """Store `batch` in one transaction; see `Repository.import_batch`."""
-    unknown = sorted(set(batch.tables) - set(TABLES))
-    if unknown:
-        raise StorageError(
-            f"unknown table(s) {', '.join(unknown)} in the batch; expected {', '.join(TABLES)}"
-        )
-    batch_id = uuid.uuid4().hex
-    reports = _file_reports(batch)
+    _check_names(batch.tables)
+    reports = _file_reports(batch, batch.row_count())
     with engine.connect() as conn:
         seen = [previous_import(conn, r) for r in reports]
     if all(s is not None for s in seen) and reports[0].file != IN_MEMORY_FILE:
-        return _skipped(batch_id, reports, [s for s in seen if s is not None])
-
-    names = [n for n in TABLES if n in batch.tables]
-    started = utcnow()
-    counts: dict[str, TableCounts] = {}
-    try:
-        with write_transaction(engine) as conn:
-            for name in names:
-                frame = batch.tables[name]
-                counts[name] = upsert(conn, t.canonical(name), TABLES[name], frame, progress)
-            records = _insert_records(conn, batch_id, batch, reports, seen, names, counts, started)
-    except DATABASE_ERRORS as exc:
-        raise StorageError(f"import failed, nothing was written: {error_reason(exc)}") from None
-    inserted = sum(c.inserted for c in counts.values())
-    updated = sum(c.updated for c in counts.values())
-    unchanged = sum(c.unchanged for c in counts.values())
-    message = f"{inserted} rows added, {updated} updated, {unchanged} unchanged"
-    return ImportResult(batch_id, records, counts, skipped=False, message=message)
+        return _skipped(uuid.uuid4().hex, reports, [s for s in seen if s is not None])
+    with import_session(engine, progress) as session:
+        session.add(batch.tables)
+        return session.finish(batch)
 
 
 def _insert_records(

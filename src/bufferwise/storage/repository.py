@@ -30,7 +30,7 @@ from bufferwise.storage.engine import (
     error_reason,
     write_transaction,
 )
-from bufferwise.storage.imports import ImportRecord, ImportResult
+from bufferwise.storage.imports import ImportRecord, ImportResult, ImportSession
 from bufferwise.storage.runs import RunRecord
 
 
@@ -117,6 +117,14 @@ class Repository:
         """
         with self._errors("import"):
             return imports.import_batch(self.engine, batch, progress)
+
+    @contextmanager
+    def import_session(self, progress: Progress | None = None) -> Iterator[ImportSession]:
+        """One import fed slice by slice, in ONE transaction (see `ImportSession`): rows
+        added with `session.add(tables)`, then `session.finish(batch)` records the files.
+        Any exception inside the block rolls everything back; nothing is written."""
+        with self._errors("import"), imports.import_session(self.engine, progress) as session:
+            yield session
 
     def list_imports(self) -> list[ImportRecord]:
         with self._read("list imports") as conn:
