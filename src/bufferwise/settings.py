@@ -38,6 +38,8 @@ OVERRIDABLE = ("service_target", "holding_rate", "stockout_cost_multiple")
 class ProfileSettings:
     bucket: str = "week"  # demand bucket for profiles and sizing
     forecast: bool = True  # fit class-chosen forecast models and measure their error
+    # analyze forecasts at most this many items (an evenly spaced sample of larger plants; 0 = all)
+    forecast_max_items: int = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +201,7 @@ def _multiples(source: str, key: str, value: Any) -> dict[str, float]:
 CHECKS: dict[tuple[str, str], Callable[[str, str, Any], Any]] = {
     ("profile", "bucket"): _one_of(BUCKETS),
     ("profile", "forecast"): _boolean,
+    ("profile", "forecast_max_items"): _between(0, 10**9, integer=True),
     ("sizing", "service_target"): lambda source, key, value: _check_target(source, key, value),
     ("sizing", "service_type"): _one_of(SERVICE_TYPES),
     ("sizing", "methods"): _methods,

@@ -22,7 +22,7 @@ from bufferwise.decide.cost_curve import (
     least_cost_level,
 )
 from bufferwise.decide.risk import RiskModel, build_risk_model, validate_items
-from bufferwise.decide.settings import DecideSettings
+from bufferwise.decide.settings import DecideSettings, within_budget
 from bufferwise.decide.stance import cover_limit
 from bufferwise.equipment.item_risk import SupplyOutageProcess
 from bufferwise.errors import InvalidInput
@@ -123,13 +123,29 @@ def analyse(
     if progress is not None:
         progress("risk", 0, 1)
     risk = build_risk_model(items, matrix, receipts, equipment_risk, st, stockout_multiples)
+    fitted = within_budget(st, risk.n_items)
+    if fitted != st:
+        risk.notes.append(
+            f"{risk.n_items:,} items exceed the simulation budget ({st.sim_budget:.3g} "
+            f"item-periods): cost curves simulated {fitted.sim_years:g} years x "
+            f"{fitted.replications} replications at {fitted.grid_points} levels instead of "
+            f"{st.sim_years:g} x {st.replications} at {st.grid_points} (settings.sim_budget)"
+        )
+        st = fitted
     engine = engine_for(risk, st, seed)
     curves: dict[str, LayerCurve] = {}
+    current = _current(items)
+    current_perf: dict[str, Performance] = {}
     layers = ("normal", "disruption", "rare", "machine_free")
     for k, layer in enumerate(layers):
         if progress is not None:
             progress("cost_curves", k, len(layers))
         curves[layer] = engine.curve(layer)
+        rows = risk.layer_rows[layer]
+        if layer in FULL_LAYERS and (risk.full_layer[rows] == layer).any():
+            # the current buffer of the items whose whole risk this layer is
+            current_perf[layer] = engine.evaluate(layer, np.nan_to_num(current[rows], nan=0.0))
+        engine.release(layer)  # a layer's packed inputs are large; scenarios rebuild them
     if progress is not None:
         progress("cost_curves", len(layers), len(layers))
     n = risk.n_items
@@ -162,19 +178,15 @@ def analyse(
     )
     chosen, option_index = stance_mod.choose(full.safety_stock, full.total_cost, zone, st)
     rows_all = np.arange(n)
-    current = _current(items)
     merged = {f: np.full((n, 5), np.nan) for f in fields}
     for k in range(4):
         idx = option_index[:, k]
         ok = idx >= 0
         for f in fields:
             merged[f][ok, k] = np.asarray(getattr(full, f))[rows_all[ok], idx[ok]]
-    for layer in FULL_LAYERS:
+    for layer, perf in current_perf.items():
         rows = risk.layer_rows[layer]
         mine = risk.full_layer[rows] == layer
-        if not mine.any():
-            continue
-        perf = engine.evaluate(layer, np.nan_to_num(current[rows], nan=0.0))
         for f in fields:
             merged[f][rows[mine], 4] = np.asarray(getattr(perf, f))[mine, 0]
     has_current = np.isfinite(current)

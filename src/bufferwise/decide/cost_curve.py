@@ -124,6 +124,10 @@ class CostEngine:
             )
         return self._inputs[layer]
 
+    def release(self, layer: str) -> None:
+        """Drop a layer's packed kernel inputs (rebuilt when the layer is evaluated again)."""
+        self._inputs.pop(layer, None)
+
     def levels(self, layer: str, rows: np.ndarray, safety_stock: np.ndarray) -> np.ndarray:
         """Kernel level (r or S) for a safety stock [units] per row."""
         r = self.risk

@@ -122,8 +122,7 @@ def item_drift(analysis: Analysis, receipts: pd.DataFrame | None) -> pd.DataFram
         return out
     split = pd.Timestamp(m.period_starts[-recent])
     lt = risk.protection_periods("normal")
-    pools = risk.lead_time_periods("normal")
-    sd_l = np.array([p.std(ddof=1) if p.size > 1 else 0.0 for p in pools])
+    sd_l = risk.lead_time_period_stats("normal")[1]
     pos = {str(k): j for j, k in enumerate(m.item_ids)}
     order = np.array([pos[str(i)] for i in ids])
     lt_m = np.ones(len(m.item_ids))
@@ -147,6 +146,22 @@ def item_drift(analysis: Analysis, receipts: pd.DataFrame | None) -> pd.DataFram
         recent_lt = lead.groupby(r["item_id"].astype(str).to_numpy()).mean()
         out["recent_lead_time_days"] = recent_lt.reindex(ids).to_numpy(float)
     return out
+
+
+def _history_mean(analysis: Analysis) -> np.ndarray:
+    """Mean demand per bucket of each item's whole observed history (NaN: none), in the order
+    of the risk model's items."""
+    m = analysis.matrix
+    q = m.quantity
+    observed = np.isfinite(q)
+    count = observed.sum(axis=1)
+    total = np.where(observed, q, 0.0).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    pos = pd.Index([str(k) for k in m.item_ids]).get_indexer(
+        pd.Index([str(x) for x in analysis.risk.item_ids])
+    )
+    return np.where(pos >= 0, mean[np.maximum(pos, 0)], np.nan)
 
 
 def _uniform_groups(cover: np.ndarray, band: float, min_items: int) -> list[np.ndarray]:
@@ -195,6 +210,8 @@ def diagnose(analysis: Analysis, receipts: pd.DataFrame | None = None) -> Diagno
     c_rec = a.chosen("total_cost")
     c_cur = a.option_column("total_cost", 4)
     so_cur = a.option_column("stockout_cost", 4)
+    fill_cur = a.option_column("fill_rate", 4)
+    fill_rec = a.chosen("fill_rate")
 
     def add(i: int | np.integer, code: str, text: str, per_year: float, value: float) -> None:
         codes[i].append(code)
@@ -221,14 +238,13 @@ def diagnose(analysis: Analysis, receipts: pd.DataFrame | None = None) -> Diagno
     for i in np.flatnonzero(has_cur & (rank >= STANCE_RANK["lean"])):
         excess = c_cur[i] - c_rec[i]
         floor = max(st.min_money_per_year, st.dogmatic_min_excess_share * c_rec[i])
-        short_now = a.option_column("fill_rate", 4)[i] < st.dogmatic_max_fill_rate
+        short_now = fill_cur[i] < st.dogmatic_max_fill_rate
         if cur[i] <= st.dogmatic_max_share * rec_ss[i] and excess >= floor and short_now:
             text = (
                 f"held lean ({cover(cur[i], i)} of cover) against a risk that calls for "
                 f"{cover(rec_ss[i], i)} ({STANCES[rank[i]]}): expected shortages cost "
                 f"{_money(so_cur[i])} a year, {_money(excess)} a year more than the "
-                f"recommended buffer (fill rate {a.option_column('fill_rate', 4)[i]:.1%} -> "
-                f"{a.chosen('fill_rate')[i]:.1%})"
+                f"recommended buffer (fill rate {fill_cur[i]:.1%} -> {fill_rec[i]:.1%})"
             )
             add(i, "dogmatic_jit", text, float(excess), -float((rec_ss[i] - cur[i]) * unit[i]))
 
@@ -252,17 +268,7 @@ def diagnose(analysis: Analysis, receipts: pd.DataFrame | None = None) -> Diagno
             add(i, "lazy_jic", text, float(max(holding, c_cur[i] - c_rec[i])), float(value))
 
     # one_policy_for_all (portfolio level)
-    hist = (
-        np.array(
-            [
-                np.nanmean(a.matrix.quantity[j]) if j is not None else np.nan
-                for j in (
-                    {str(k): q for q, k in enumerate(a.matrix.item_ids)}.get(str(x)) for x in ids
-                )
-            ]
-        )
-        / risk.bucket_days
-    )
+    hist = _history_mean(a) / risk.bucket_days
     with np.errstate(divide="ignore", invalid="ignore"):
         cur_cover = np.where(has_cur & (hist > 0), cur / hist, np.nan)
         rec_cover = np.where(daily > 0, rec_ss / daily, np.nan)
@@ -314,9 +320,10 @@ def diagnose(analysis: Analysis, receipts: pd.DataFrame | None = None) -> Diagno
     drifted = (
         drift["demand_matters"].to_numpy(bool) | drift["supply_matters"].to_numpy(bool) | grown
     )
+    drift_rows = drift.to_dict("records")
     for i in np.flatnonzero(has_cur & (age > st.review_horizon_days) & drifted):
         changes = []
-        dr = drift.iloc[i]
+        dr = drift_rows[i]
         if dr["demand_matters"]:
             changes.append(f"demand level x{dr['demand_mean_ratio']:.2f}")
         if dr["supply_matters"] or grown[i]:

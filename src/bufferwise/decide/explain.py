@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from bufferwise.decide.analysis import Analysis
+from bufferwise.decide.risk import pool_mean_sd
 from bufferwise.decide.stance import STANCES, tie_tolerance
 
 
@@ -53,29 +54,76 @@ def _months(years: float) -> str:
     return f"{round(years * 12)} months"
 
 
-def _supplier_row(supply: pd.DataFrame, supplier: str, item: str) -> pd.Series | None:
-    if supply is None or len(supply) == 0 or not supplier:
-        return None
-    sid = supply["supplier_id"].astype(str)
-    iid = supply["item_id"].astype(str)
-    sup = supply[(sid == supplier) & (iid == "")]
-    return sup.iloc[0] if len(sup) else None
+@dataclass
+class _Context:
+    """Per-portfolio lookups that every item's drivers read, built once (explain runs in
+    O(items), not O(items x suppliers))."""
+
+    protection: np.ndarray
+    lead_time_sd: np.ndarray
+    chosen_cost: np.ndarray
+    tolerance: np.ndarray
+    option_cost: np.ndarray
+    lead_time_days_mean: np.ndarray
+    lead_time_days_sd: np.ndarray
+    recommended_ss: np.ndarray
+    daily_demand: np.ndarray
+    supplier_rows: dict[str, dict[str, float]]
+    demand_rows: dict[str, tuple[str, float, float]]
 
 
-def drivers_for(analysis: Analysis, i: int) -> list[Driver]:
-    """The drivers of item i, ordered by effect (module docstring)."""
+def _context(analysis: Analysis) -> _Context:
+    r = analysis.risk
+    supply = analysis.profiles.supply
+    suppliers: dict[str, dict[str, float]] = {}
+    if supply is not None and len(supply):
+        sid = supply["supplier_id"].astype(str)
+        iid = supply["item_id"].astype(str)
+        own = supply[iid == ""].assign(_sid=sid[iid == ""]).drop_duplicates("_sid")
+        fields = ("on_time_rate", "disruptions", "observed_years", "disruption_mean_days")
+        values = {f: pd.to_numeric(own[f], errors="coerce").to_numpy(float) for f in fields}
+        for j, key in enumerate(own["_sid"]):
+            suppliers[str(key)] = {f: float(values[f][j]) for f in fields}
+    demand: dict[str, tuple[str, float, float]] = {}
+    dem = analysis.profiles.demand
+    if len(dem):
+        first = dem.assign(_iid=dem["item_id"].astype(str)).drop_duplicates("_iid", keep="first")
+        for iid, cls, adi, cv2 in zip(
+            first["_iid"], first["demand_class"], first["adi"], first["cv2"], strict=True
+        ):
+            demand[str(iid)] = (str(cls), float(adi), float(cv2))
+    chosen = analysis.chosen("total_cost")
+    lt_mean, lt_sd = pool_mean_sd(r.lead_time_days["normal"])
+    return _Context(
+        protection=r.protection_periods("normal"),
+        lead_time_sd=r.lead_time_period_stats("normal")[1],
+        chosen_cost=chosen,
+        tolerance=tie_tolerance(chosen, analysis.settings),
+        option_cost=analysis.options.total_cost,
+        lead_time_days_mean=lt_mean,
+        lead_time_days_sd=lt_sd,
+        recommended_ss=analysis.recommended_ss,
+        daily_demand=r.daily_demand(),
+        supplier_rows=suppliers,
+        demand_rows=demand,
+    )
+
+
+def drivers_for(analysis: Analysis, i: int, context: _Context | None = None) -> list[Driver]:
+    """The drivers of item i, ordered by effect (module docstring). `context` is the
+    portfolio's lookups when the caller explains many items (built here when None)."""
     a = analysis
     r = a.risk
-    costs = a.options.total_cost[i]
+    ctx = context if context is not None else _context(a)
+    costs = ctx.option_cost[i]
     c_jit = float(costs[0])
     c_lean = float(costs[1]) if np.isfinite(costs[1]) else c_jit
     c_buf = float(costs[2]) if np.isfinite(costs[2]) else c_lean
-    c_rec = float(a.chosen("total_cost")[i])
-    tol = float(tie_tolerance(np.array([c_rec]), a.settings)[0])
+    c_rec = float(ctx.chosen_cost[i])
+    tol = float(ctx.tolerance[i])
     normal_value = max(c_jit - c_lean, 0.0)
-    pools = r.lead_time_periods("normal")
-    prot = float(r.protection_periods("normal")[i])
-    sd_l = float(pools[i].std(ddof=1)) if pools[i].size > 1 else 0.0
+    prot = float(ctx.protection[i])
+    sd_l = float(ctx.lead_time_sd[i])
     var_d = prot * float(r.demand_sd[i]) ** 2
     var_l = float(r.demand_mean[i]) ** 2 * sd_l**2
     total_var = var_d + var_l
@@ -84,14 +132,13 @@ def drivers_for(analysis: Analysis, i: int) -> list[Driver]:
 
     # supplier
     supplier = str(r.supplier_id[i])
-    row = _supplier_row(a.profiles.supply, supplier, str(r.item_ids[i]))
-    lt_days = r.lead_time_days["normal"][i]
-    lt_sd = float(np.std(lt_days, ddof=1)) if lt_days.size > 1 else 0.0
-    lt_text = f"lead time {np.mean(lt_days):.0f} days (sd {lt_sd:.1f})"
+    row = ctx.supplier_rows.get(supplier) if supplier else None
+    lt_sd = float(ctx.lead_time_days_sd[i])
+    lt_text = f"lead time {ctx.lead_time_days_mean[i]:.0f} days (sd {lt_sd:.1f})"
     if row is not None:
-        late = 1.0 - float(row["on_time_rate"])
+        late = 1.0 - row["on_time_rate"]
         events = int(row["disruptions"]) if np.isfinite(row["disruptions"]) else 0
-        years = float(row["observed_years"])
+        years = row["observed_years"]
         if events:
             dis = (
                 f"{events} disruption{'s' if events > 1 else ''} averaging "
@@ -132,28 +179,25 @@ def drivers_for(analysis: Analysis, i: int) -> list[Driver]:
     )
 
     # demand
-    dem = a.profiles.demand
-    if len(dem):
-        drow = dem[dem["item_id"].astype(str) == str(r.item_ids[i])]
-        if len(drow):
-            d0 = drow.iloc[0]
-            effect = share_d * normal_value
-            if effect >= tol or str(d0["demand_class"]) in ("lumpy", "erratic"):
-                adi, cv2 = float(d0["adi"]), float(d0["cv2"])
-                out.append(
-                    Driver(
-                        "demand",
-                        f"demand is {d0['demand_class']} (ADI {adi:.1f}, CV² {cv2:.2f}; "
-                        f"{share_d:.0%} of the lead-time-demand variance)",
-                        effect,
-                    )
+    d0 = ctx.demand_rows.get(str(r.item_ids[i]))
+    if d0 is not None:
+        cls, adi, cv2 = d0
+        effect = share_d * normal_value
+        if effect >= tol or cls in ("lumpy", "erratic"):
+            out.append(
+                Driver(
+                    "demand",
+                    f"demand is {cls} (ADI {adi:.1f}, CV² {cv2:.2f}; "
+                    f"{share_d:.0%} of the lead-time-demand variance)",
+                    effect,
                 )
+            )
 
     # machine
     if proc is not None and math.isfinite(proc.availability) and proc.availability < 1.0:
         free = a.machine_free_ss[i]
-        extra = (a.recommended_ss[i] - free) if np.isfinite(free) else float("nan")
-        daily = float(r.daily_demand()[i])
+        extra = (ctx.recommended_ss[i] - free) if np.isfinite(free) else float("nan")
+        daily = float(ctx.daily_demand[i])
         effect = extra * float(r.holding_per_year[i]) if np.isfinite(extra) else 0.0
         more = (
             f"; {extra / daily:.1f} days of the cover are for its stops"
@@ -194,14 +238,15 @@ def drivers_for(analysis: Analysis, i: int) -> list[Driver]:
     return out
 
 
-def conclusion(analysis: Analysis, i: int) -> str:
-    """'-> hold N days of cover (stance); JIT would cost X a year more in expected shortages'."""
+def conclusion(analysis: Analysis, i: int, context: _Context | None = None) -> str:
+    """'-> hold N days of cover (stance); JIT would cost X a year more in expected shortages'.
+    `context` as for `drivers_for`."""
     a = analysis
-    r = a.risk
+    ctx = context if context is not None else _context(a)
     k = int(a.stance_index[i])
-    ss = float(a.recommended_ss[i])
-    daily = float(r.daily_demand()[i])
-    costs = a.options.total_cost[i]
+    ss = float(ctx.recommended_ss[i])
+    daily = float(ctx.daily_demand[i])
+    costs = ctx.option_cost[i]
     c_rec = float(costs[k])
     if k == 0:
         if daily <= 0:
@@ -237,12 +282,13 @@ def conclusion(analysis: Analysis, i: int) -> str:
 def explain(analysis: Analysis, max_drivers: int = 4) -> list[str]:
     """Explanation text per item: up to `max_drivers` drivers and the conclusion."""
     out = []
+    ctx = _context(analysis)
     for i in range(analysis.n_items):
-        ds = drivers_for(analysis, i)
+        ds = drivers_for(analysis, i, ctx)
         keep = [d for d in ds if d.key in ("supplier", "stockout")]
         rest = [d for d in ds if d.key not in ("supplier", "stockout")]
         chosen = sorted(keep + rest[: max(0, max_drivers - len(keep))], key=lambda d: -d.effect)
-        out.append("; ".join(d.text for d in chosen) + " " + conclusion(analysis, i))
+        out.append("; ".join(d.text for d in chosen) + " " + conclusion(analysis, i, ctx))
     return out
 
 

@@ -68,23 +68,52 @@ def _curves(a: Analysis) -> _Curves:
 
 
 def _hull_segments(c: _Curves) -> pd.DataFrame:
-    """Per item, the lower-convex-hull segments of (value, stockout cost) from level 0."""
-    rows = []
-    for i in range(c.ss.shape[0]):
-        v, s = c.value[i], c.stockout[i]
-        k = 0
-        while k < len(v) - 1:
-            dv = v[k + 1 :] - v[k]
-            ds = s[k] - s[k + 1 :]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                slope = np.where(dv > 0, ds / dv, -np.inf)
-            j = int(np.argmax(slope))
-            if not np.isfinite(slope[j]) or slope[j] <= 0:
-                break
-            to = k + 1 + j
-            rows.append((i, k, to, float(v[to] - v[k]), float(slope[j])))
-            k = to
-    return pd.DataFrame(rows, columns=["item", "from", "to", "dv", "slope"])
+    """Per item, the lower-convex-hull segments of (value, stockout cost) from level 0: from
+    level k the next vertex is the later level of steepest stockout-cost fall per value (the
+    first of equals); stops when no later level lowers the cost. All items step together."""
+    v, s = c.value, c.stockout
+    n, g = v.shape
+    rows = np.arange(n)
+    cols = np.arange(g)
+    k = np.zeros(n, dtype=np.int64)
+    active = np.ones(n, dtype=bool) if g > 1 else np.zeros(n, dtype=bool)
+    parts: list[tuple[np.ndarray, ...]] = []
+    while active.any():
+        idx = rows[active]
+        kk = k[idx]
+        dv = v[idx] - v[idx, kk][:, None]
+        ds = s[idx, kk][:, None] - s[idx]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slope = np.where(dv > 0, ds / dv, -np.inf)
+        slope[cols[None, :] <= kk[:, None]] = -np.inf
+        to = np.argmax(slope, axis=1)
+        best = slope[np.arange(idx.size), to]
+        go = np.isfinite(best) & (best > 0)
+        parts.append((idx[go], kk[go], to[go], (v[idx, to] - v[idx, kk])[go], best[go]))
+        k[idx[go]] = to[go]
+        active[idx[~go]] = False
+        active &= k < g - 1
+    if not parts:
+        return pd.DataFrame(
+            {
+                "item": np.zeros(0, np.int64),
+                "from": np.zeros(0, np.int64),
+                "to": np.zeros(0, np.int64),
+                "dv": np.zeros(0),
+                "slope": np.zeros(0),
+            }
+        )
+    frame = pd.DataFrame(
+        {
+            "item": np.concatenate([p[0] for p in parts]).astype(np.int64),
+            "from": np.concatenate([p[1] for p in parts]).astype(np.int64),
+            "to": np.concatenate([p[2] for p in parts]).astype(np.int64),
+            "dv": np.concatenate([p[3] for p in parts]).astype(float),
+            "slope": np.concatenate([p[4] for p in parts]).astype(float),
+        }
+    )
+    # item by item, each item's segments in hull order
+    return frame.sort_values(["item", "from"], kind="mergesort").reset_index(drop=True)
 
 
 def _totals_at(c: _Curves, level_index: np.ndarray) -> tuple[float, float, float, float]:
@@ -106,10 +135,12 @@ def frontier(a: Analysis, max_points: int = 200) -> pd.DataFrame:
     points = [_totals_at(c, level)]
     steps = seg[["item", "to"]].to_numpy()
     keep = np.unique(np.linspace(0, len(steps), min(max_points, len(steps) + 1)).astype(int))
-    for k, (item, to) in enumerate(steps, start=1):
-        level[item] = to
-        if k in keep:
-            points.append(_totals_at(c, level))
+    done = 0
+    for k in keep[keep >= 1]:
+        # an item's segments come in hull order (falling slope), so its level only grows
+        np.maximum.at(level, steps[done:k, 0], steps[done:k, 1])
+        done = k
+        points.append(_totals_at(c, level))
     rows = [("frontier", np.nan, *p) for p in points]
     rows += [("one_policy", d, *_uniform(a, c, d)) for d in UNIFORM_DAYS]
     rows += positions(a)
@@ -129,22 +160,34 @@ def frontier(a: Analysis, max_points: int = 200) -> pd.DataFrame:
     )
 
 
-def _interp_row(x: float, xs: np.ndarray, ys: np.ndarray) -> float:
-    return float(np.interp(x, xs, ys))
+def _interp_rows(x: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """np.interp(x[i], xs[i], ys[i]) for every row i at once (xs rows ascending; clamped at
+    the ends as np.interp is)."""
+    n, g = xs.shape
+    rows = np.arange(n)
+    j = np.clip((xs <= x[:, None]).sum(axis=1) - 1, 0, g - 1)
+    nxt = np.minimum(j + 1, g - 1)
+    x0, x1 = xs[rows, j], xs[rows, nxt]
+    y0, y1 = ys[rows, j], ys[rows, nxt]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inner = (y1 - y0) / (x1 - x0) * (x - x0) + y0
+    out = np.where(x >= xs[:, -1], ys[:, -1], np.where(x < xs[:, 0], ys[:, 0], inner))
+    return np.asarray(out, dtype=float)
+
+
+def _running_total(values: np.ndarray) -> float:
+    """Sum added up item by item in order (as a Python loop adds; np.sum adds pairwise)."""
+    return float(np.cumsum(values)[-1]) if values.size else 0.0
 
 
 def _uniform(a: Analysis, c: _Curves, days: float) -> tuple[float, float, float, float]:
     """Totals when every item holds `days` of cover (curves interpolated, clamped at the grid
     ends)."""
-    daily = a.risk.daily_demand()
-    unit = a.risk.unit_cost
-    value = so = hold = short = 0.0
-    for i in range(c.ss.shape[0]):
-        s = days * daily[i]
-        value += s * unit[i]
-        so += _interp_row(s, c.ss[i], c.stockout[i])
-        hold += _interp_row(s, c.ss[i], c.holding[i])
-        short += _interp_row(s, c.ss[i], c.short_value[i])
+    s = days * a.risk.daily_demand()
+    value = _running_total(s * a.risk.unit_cost)
+    so = _running_total(_interp_rows(s, c.ss, c.stockout))
+    hold = _running_total(_interp_rows(s, c.ss, c.holding))
+    short = _running_total(_interp_rows(s, c.ss, c.short_value))
     dv = float(c.demand_value.sum())
     return value, so, hold, (1.0 - short / dv if dv > 0 else 1.0)
 

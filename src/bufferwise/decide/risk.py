@@ -81,7 +81,7 @@ class Outages:
                 total = 64
                 na = max(1, round(total * ra / (ra + rb)))
                 nb = max(1, total - na)
-                pools.append(np.concatenate([np.resize(a, na), np.resize(b, nb)]))
+                pools.append(np.concatenate([_cycled(a, na), _cycled(b, nb)]))
         return Outages(rates, pools)
 
 
@@ -128,6 +128,10 @@ class RiskModel:
     lead_time_source: np.ndarray
     notes: list[str] = field(default_factory=list)
     _periods_cache: dict[str, list[np.ndarray]] = field(default_factory=dict, repr=False)
+    # not an init field: a model made with dataclasses.replace starts with an empty one
+    _stats_cache: dict[str, tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     @property
     def n_items(self) -> int:
@@ -140,29 +144,66 @@ class RiskModel:
     def lead_time_periods(self, layer: str) -> list[np.ndarray]:
         """Lead-time pool of a layer in whole periods (>= 0)."""
         if layer not in self._periods_cache:
+            pools = self.lead_time_days[layer]
+            for other, cached in list(self._periods_cache.items()):
+                if self.lead_time_days[other] is pools:  # layers that share one pool list
+                    self._periods_cache[layer] = cached
+                    return cached
             self._periods_cache[layer] = [
                 np.maximum(np.round(p / self.bucket_days), 0).astype(np.int64)
                 for p in self.lead_time_days[layer]
             ]
         return self._periods_cache[layer]
 
+    def lead_time_period_stats(self, layer: str) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, sd with ddof 1; 0 for one value) of each item's lead-time pool [periods],
+        computed once per layer."""
+        if layer not in self._stats_cache:
+            pools = self.lead_time_periods(layer)
+            for other, stats in list(self._stats_cache.items()):
+                if self.lead_time_periods(other) is pools:
+                    self._stats_cache[layer] = stats
+                    return stats
+            mean, sd = pool_mean_sd(pools)
+            self._stats_cache[layer] = (mean, sd)
+        return self._stats_cache[layer]
+
     def protection_periods(self, layer: str = "normal") -> np.ndarray:
         """Mean lead time + review period [periods]: what a reorder level / order-up-to level
         covers besides the safety stock (docs/sizing.md, "one lead-time convention")."""
-        mean_lt = np.array([p.mean() for p in self.lead_time_periods(layer)], dtype=float)
+        mean_lt = self.lead_time_period_stats(layer)[0]
         review = np.where(self.policy == POLICY_ORDER_UP_TO, self.review_periods, 0)
         return mean_lt + review
 
     def sigma_lead_time_demand(self, layer: str = "normal") -> np.ndarray:
         """sqrt(P sigma_d² + d² sigma_L²) over the protection interval P [units]."""
-        pools = self.lead_time_periods(layer)
-        sd_l = np.array([p.std(ddof=1) if p.size > 1 else 0.0 for p in pools])
+        sd_l = self.lead_time_period_stats(layer)[1]
         p = self.protection_periods(layer)
         return np.sqrt(p * self.demand_sd**2 + self.demand_mean**2 * sd_l**2)
 
     def daily_demand(self) -> np.ndarray:
         """[units / day] of the recent window."""
         return self.demand_mean / self.bucket_days
+
+
+def pool_mean_sd(pools: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per pool: mean and sd (ddof 1; 0 for a pool of one value), bit for bit what numpy's
+    mean() and std(ddof=1) of each pool give. Pools of one length are stacked and reduced along
+    their rows together (numpy reduces each contiguous row as it reduces a 1-D array)."""
+    n = len(pools)
+    mean = np.zeros(n)
+    sd = np.zeros(n)
+    sizes = np.array([p.size for p in pools], dtype=np.int64)
+    for size in np.unique(sizes):
+        members = np.flatnonzero(sizes == size)
+        if size == 0:
+            mean[members] = np.nan
+            continue
+        block = np.stack([pools[i] for i in members])
+        mean[members] = block.mean(axis=1)
+        if size > 1:
+            sd[members] = block.std(axis=1, ddof=1)
+    return mean, sd
 
 
 def _exponential_pool(mean_days: float) -> np.ndarray:
@@ -372,8 +413,14 @@ def _mixture(normal: np.ndarray, share: float, lateness: np.ndarray | None) -> n
         return normal
     k = max(1, round(MIXTURE_POOL * share))
     base = float(np.median(normal))
-    late = base + np.resize(np.sort(lateness), k)
-    return np.concatenate([np.resize(normal, MIXTURE_POOL - k), late])
+    late = base + _cycled(np.sort(lateness), k)
+    return np.concatenate([_cycled(normal, MIXTURE_POOL - k), late])
+
+
+def _cycled(values: np.ndarray, size: int) -> np.ndarray:
+    """`values` repeated cyclically (or cut) to `size` elements: np.resize of a non-empty 1-D
+    array, without its Python-level overhead."""
+    return values[np.arange(size) % values.size]
 
 
 def _lead_time_pools(
@@ -418,22 +465,38 @@ def _lead_time_pools(
     cut = end - pd.Timedelta(days=st.recent_days)
     ok = ~facts["disrupted"].to_numpy(dtype=bool)
     clean = facts[ok]
-    by_item = {str(k): g for k, g in clean.groupby("item_id")}
     by_sup = {str(k): g["lead_time_days"].to_numpy(float) for k, g in clean.groupby("supplier_id")}
     seen = facts.groupby("item_id")["supplier_id"].nunique()
-    for i, item in enumerate(ids):
-        suppliers_seen[i] = int(seen.get(item, 0))
-        g = by_item.get(str(item))
-        if g is not None and len(g) >= st.min_item_receipts:
-            recent = g[g["order_date"] >= cut]
-            use = recent if len(recent) >= st.min_recent_receipts else g
-            normal[i] = use["lead_time_days"].to_numpy(float)
-            sources[i] = "item_recent" if use is recent else "item"
-            prom = (use["promised_date"] - use["order_date"]).dt.days.to_numpy(dtype=float)
-            promised[i] = prom[np.isfinite(prom)]
-        elif supplier[i] in by_sup and by_sup[supplier[i]].size:
+    seen.index = seen.index.astype(str)
+    suppliers_seen[:] = seen.reindex([str(x) for x in ids]).fillna(0).to_numpy(dtype=np.int64)
+    # each item's clean receipts in their table order, split into per-item arrays at once
+    code = pd.Index([str(x) for x in ids]).get_indexer(clean["item_id"].astype(str).to_numpy())
+    known = code >= 0
+    code = code[known]
+    lead = clean["lead_time_days"].to_numpy(float)[known]
+    order_date = clean["order_date"].to_numpy(dtype="datetime64[ns]")[known]
+    prom = (clean["promised_date"] - clean["order_date"]).dt.days.to_numpy(dtype=float)[known]
+    is_recent = order_date >= np.asarray(cut.to_datetime64()).astype("datetime64[ns]")
+    count_all = np.bincount(code, minlength=n)
+    count_recent = np.bincount(code[is_recent], minlength=n)
+    own = (count_all > 0) & (count_all >= st.min_item_receipts)
+    use_recent = own & (count_recent >= st.min_recent_receipts)
+    take = own[code] & (is_recent | ~use_recent[code])
+    order = np.argsort(code[take], kind="stable")
+    taken_code = code[take][order]
+    bounds = np.searchsorted(taken_code, np.arange(n + 1))
+    taken_lead = lead[take][order]
+    taken_prom = prom[take][order]
+    for i in np.flatnonzero(own):
+        lo, hi = bounds[i], bounds[i + 1]
+        normal[i] = taken_lead[lo:hi]
+        sources[i] = "item_recent" if use_recent[i] else "item"
+        p = taken_prom[lo:hi]
+        promised[i] = p[np.isfinite(p)]
+    for i in np.flatnonzero(~own):
+        pool = by_sup.get(str(supplier[i]))
+        if pool is not None and pool.size:
             # the supplier's spread, scaled to this item's own nominal lead time
-            pool = by_sup[supplier[i]]
             mean = float(pool.mean())
             normal[i] = pool * (nominal[i] / mean) if mean > 0 else np.array([nominal[i]])
             sources[i] = "supplier"
@@ -455,4 +518,11 @@ def validate_items(items: pd.DataFrame) -> None:
         raise InvalidInput(f"items row {row}, column unit_cost: must be a number >= 0")
 
 
-__all__ = ["LAYERS", "Outages", "RiskModel", "build_risk_model", "machine_outages"]
+__all__ = [
+    "LAYERS",
+    "Outages",
+    "RiskModel",
+    "build_risk_model",
+    "machine_outages",
+    "pool_mean_sd",
+]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bufferwise.errors import InvalidInput
 
@@ -75,6 +75,15 @@ class DecideSettings:
     warmup_days             [days] simulated before statistics are collected
     grid_points             safety-stock levels per item and risk layer (0 included)
     rare_sim_factor         the strategic layer simulates this many times longer (rare events)
+    sim_budget              [item-periods] the most the cost curves may simulate, estimated as
+                            items x 2 layers x grid_points x replications x (warm-up + sim_years)
+                            periods. A larger portfolio is simulated shorter, in this order,
+                            until it fits: sim_years down to `min_sim_years`, replications down
+                            to 2, grid_points down to `min_grid_points` (docs/performance.md:
+                            the default keeps the example plant at full length and takes a
+                            100,000-item plant down to 2 years x 2 replications x 8 levels)
+    min_sim_years           floor of sim_years under the budget
+    min_grid_points         floor of grid_points under the budget
 
     Stance
     tie_relative            tie rule: a level within this share of the least cost is a tie
@@ -96,6 +105,9 @@ class DecideSettings:
     warmup_days: int = 120
     grid_points: int = 16
     rare_sim_factor: int = 3
+    sim_budget: float = 2.0e9
+    min_sim_years: float = 2.0
+    min_grid_points: int = 8
     tie_relative: float = 0.02
     tie_absolute: float = 1.0
     cover_shortage_share: float = 0.001
@@ -112,8 +124,43 @@ class DecideSettings:
             raise InvalidInput("settings.cover_shortage_share must be in (0, 1)")
         if not (0 <= self.tie_relative < 1) or self.tie_absolute < 0:
             raise InvalidInput("settings.tie_relative must be in [0, 1), tie_absolute >= 0")
+        if self.sim_budget <= 0 or self.min_sim_years <= 0 or self.min_grid_points < 3:
+            raise InvalidInput(
+                "settings.sim_budget and min_sim_years must be > 0, min_grid_points >= 3"
+            )
         if self.sim_years <= 0 or self.recent_days < 28:
             raise InvalidInput("settings.sim_years must be > 0 and recent_days >= 28")
 
 
-__all__ = ["DecideSettings", "DiagnoseSettings"]
+def simulation_effort(settings: DecideSettings, n_items: int) -> int:
+    """Estimated item-periods of the cost curves (the measure `sim_budget` bounds)."""
+    bucket_days = {"day": 1.0, "week": 7.0, "month": 365.0 / 12.0}[settings.bucket]
+    periods = settings.warmup_days / bucket_days + settings.sim_years * 365.0 / bucket_days
+    return round(n_items * 2 * settings.grid_points * settings.replications * periods)
+
+
+def within_budget(settings: DecideSettings, n_items: int) -> DecideSettings:
+    """The settings shortened to fit `sim_budget` for n_items (field docs of DecideSettings);
+    the settings themselves when they fit. Deterministic: depends on n_items only."""
+    st = settings
+    if simulation_effort(st, n_items) <= st.sim_budget:
+        return st
+    bucket_days = {"day": 1.0, "week": 7.0, "month": 365.0 / 12.0}[st.bucket]
+    warm = st.warmup_days / bucket_days
+    per_year = 365.0 / bucket_days
+    # sim_years first: the budget over (items x 2 x grid x replications) gives the periods
+    room = st.sim_budget / (max(n_items, 1) * 2 * st.grid_points * st.replications)
+    years = max(st.min_sim_years, min(st.sim_years, (room - warm) / per_year))
+    st = replace(st, sim_years=round(years, 2))
+    if simulation_effort(st, n_items) > st.sim_budget:
+        periods = warm + st.sim_years * per_year
+        reps = int(st.sim_budget // (max(n_items, 1) * 2 * st.grid_points * periods))
+        st = replace(st, replications=max(2, min(st.replications, reps)))
+    if simulation_effort(st, n_items) > st.sim_budget:
+        periods = warm + st.sim_years * per_year
+        grid = int(st.sim_budget // (max(n_items, 1) * 2 * st.replications * periods))
+        st = replace(st, grid_points=max(st.min_grid_points, min(st.grid_points, grid)))
+    return st
+
+
+__all__ = ["DecideSettings", "DiagnoseSettings", "simulation_effort", "within_budget"]

@@ -80,6 +80,10 @@ class ForecastSettings:
     season_length  season of AutoETS / Theta when chosen (None: no season)
     tsb_alpha_d, tsb_alpha_p  smoothing constants when TSB is chosen
     batch        series per statsforecast call (memory bound, progress step)
+    max_series   forecast and backtest at most this many series (None: all). A larger
+                 portfolio is forecast on a deterministic, evenly spaced sample within each
+                 (model, horizon) group; the other items keep their model name and horizon,
+                 with backtest_windows 0 and NaN forecast figures
     """
 
     windows: int = 8
@@ -91,6 +95,7 @@ class ForecastSettings:
     tsb_alpha_d: float = 0.1
     tsb_alpha_p: float = 0.1
     batch: int = 5_000
+    max_series: int | None = None
 
 
 def make_model(name: str, settings: ForecastSettings | None = None) -> object:
@@ -186,8 +191,14 @@ def forecast_errors(
             out.loc[judged, col] = 0.0
     groups = pd.DataFrame({"model": model, "h": h, "w": win, "row": np.arange(n)})
     groups = groups[~zero]
+    if st.max_series is not None and len(groups) > st.max_series:
+        strata = groups["model"].astype(str) + "|" + groups["h"].astype(str)
+        sampled = groups.iloc[sample_rows(strata, st.max_series)]
+        left_out = np.setdiff1d(groups["row"].to_numpy(), sampled["row"].to_numpy())
+        out.loc[left_out, "backtest_windows"] = 0
+        groups = sampled
     keys = sorted(groups.groupby(["model", "h", "w"]).groups.items(), key=lambda kv: str(kv[0]))
-    total = int((~zero).sum())
+    total = len(groups)
     done = 0
     for (name, hh, ww), index in keys:
         group_rows = groups.loc[index, "row"].to_numpy()
@@ -204,6 +215,23 @@ def forecast_errors(
             if progress is not None:
                 progress(done, total)
     return out
+
+
+def sample_rows(strata: pd.Series, size: int) -> np.ndarray:
+    """Positions of a deterministic sample of `size` rows, evenly spaced within each stratum
+    (each stratum gets its share of the sample, at least one row), in their original order."""
+    codes, _ = pd.factorize(strata.to_numpy())
+    n = len(codes)
+    if size >= n:
+        return np.arange(n)
+    keep = np.zeros(n, dtype=bool)
+    counts = np.bincount(codes)
+    for code, count in enumerate(counts):
+        members = np.flatnonzero(codes == code)
+        want = max(1, round(size * count / n))
+        step = count / min(want, count)
+        keep[members[(np.arange(min(want, count)) * step).astype(np.int64)]] = True
+    return np.flatnonzero(keep)
 
 
 def _fit_group(

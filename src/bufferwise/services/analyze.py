@@ -18,7 +18,7 @@ import pandas as pd
 
 from bufferwise.decide import Decisions, decide_items
 from bufferwise.equipment import EquipmentReport, OeeConventions, analyze_equipment
-from bufferwise.profile import Profiles, profile_all
+from bufferwise.profile import ForecastSettings, Profiles, profile_all
 from bufferwise.services.imports import ImportSummary, import_files
 from bufferwise.services.runs import load_tables, recorded_run
 from bufferwise.settings import Settings
@@ -66,6 +66,35 @@ class AnalysisResult:
         return out
 
 
+class _Steps:
+    """Times the steps a stage reports through its progress callback (stage.step -> seconds,
+    `stage.start` = before its first report) and passes the progress on as the stage's."""
+
+    def __init__(self, stage: str, tick: Callable[[str, int, int], None]) -> None:
+        self.stage = stage
+        self.tick = tick
+        self.started = time.perf_counter()
+        self.marks: list[tuple[str, float]] = []
+
+    def progress(self, step: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if not self.marks or self.marks[-1][0] != step:
+            self.marks.append((step, now))
+        self.tick(self.stage, done, total)
+
+    def timings(self) -> dict[str, float]:
+        """Call when the stage's work has returned (the last step ends now)."""
+        end = time.perf_counter()
+        out: dict[str, float] = {}
+        if self.marks:
+            out[f"{self.stage}.start"] = round(self.marks[0][1] - self.started, 3)
+        following = [at for _, at in self.marks[1:]] + [end]
+        for (step, at), nxt in zip(self.marks, following, strict=True):
+            key = f"{self.stage}.{step}"
+            out[key] = round(out.get(key, 0.0) + nxt - at, 3)
+        return out
+
+
 def analyze(
     db_url: str,
     settings: Settings,
@@ -107,14 +136,24 @@ def analyze(
             run.timings.update(timings)
             with run.stage("profile"):
                 tick("profile")
+                cap = settings.profile.forecast_max_items
+                profile_steps = _Steps("profile", tick)
                 profiles = profile_all(
                     t["demand"],
                     t["receipts"],
                     t["items"],
                     bucket=settings.profile.bucket,
                     forecast=settings.profile.forecast,
-                    progress=(lambda s, d, n: tick("profile", d, n)) if progress else None,
+                    progress=profile_steps.progress,
+                    forecast_settings=ForecastSettings(max_series=cap or None),
                 )
+                run.timings.update(profile_steps.timings())
+                if settings.profile.forecast and cap and len(profiles.demand) > cap:
+                    profiles.notes.append(
+                        f"forecast error measured on a sample of {cap:,} of "
+                        f"{len(profiles.demand):,} items (settings [profile] "
+                        "forecast_max_items); the others have no forecast figures"
+                    )
             equipment: EquipmentReport | None = None
             if len(t["machine_events"]):
                 with run.stage("equipment"):
@@ -137,6 +176,7 @@ def analyze(
                     )
             with run.stage("decide"):
                 tick("decide")
+                decide_steps = _Steps("decide", tick)
                 decisions = decide_items(
                     t["items"],
                     t["demand"],
@@ -145,9 +185,10 @@ def analyze(
                     equipment_risk=equipment.item_outages if equipment is not None else None,
                     settings=settings.decide,
                     seed=used_seed,
-                    progress=(lambda s, d, n: tick("decide", d, n)) if progress else None,
+                    progress=decide_steps.progress,
                     stockout_multiples=settings.costs.stockout_cost_multiple,
                 )
+                run.timings.update(decide_steps.timings())
             result = AnalysisResult(
                 run_id=run.run_id,
                 settings=settings,

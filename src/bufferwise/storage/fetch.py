@@ -44,25 +44,32 @@ def fetch_frame(conn: sa.Connection, stmt: sa.Select[Any], spec: Table) -> pd.Da
 
 
 def _fetch_frame(raw: Any, sql: str, params: tuple[Any, ...], spec: Table) -> pd.DataFrame:
+    # each chunk is typed as it arrives (floats to float64, dates parsed, equal texts shared),
+    # so the Python objects of only one chunk are alive at a time
     parts: list[list[np.ndarray]] = [[] for _ in spec.columns]
+    texts: list[dict[Any, Any]] = [{} for _ in spec.columns]
     cursor = raw.cursor()
     try:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(FETCH_ROWS):
             block = np.empty((len(rows), len(parts)), dtype=object)
             block[:] = rows  # one C-level copy; far quicker than transposing with zip(*rows)
-            for j, part in enumerate(parts):
-                part.append(block[:, j])
+            del rows
+            for j, c in enumerate(spec.columns):
+                parts[j].append(_typed_chunk(block[:, j], c.kind, texts[j]))
     finally:
         cursor.close()
-    frame = {
-        c.name: _typed(np.concatenate(part) if part else np.empty(0, object), c.kind)
-        for c, part in zip(spec.columns, parts, strict=True)
-    }
+    frame: dict[str, pd.Series] = {}
+    for j, c in enumerate(spec.columns):
+        frame[c.name] = _assembled(parts[j], c.kind)
+        parts[j] = []  # the chunks of a column go as soon as it is whole
     return pd.DataFrame(frame, columns=list(spec.column_names))
 
 
-def _typed(values: np.ndarray, kind: str) -> pd.Series:
+def _typed_chunk(values: np.ndarray, kind: str, texts: dict[Any, Any]) -> np.ndarray:
+    """One chunk of a column as NumPy: datetime64[ns] (NaT = empty), float64 (NaN = empty) for
+    numbers, else objects with equal texts shared through `texts` (one object per distinct
+    value of the whole column)."""
     if kind in ("date", "datetime"):
         codes, uniques = pd.factorize(values)  # parse each distinct text once
         parsed = pd.to_datetime(pd.Series(uniques, dtype=object), format="ISO8601").to_numpy(
@@ -71,17 +78,38 @@ def _typed(values: np.ndarray, kind: str) -> pd.Series:
         out = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")
         known = codes >= 0
         out[known] = parsed[codes[known]]
-        return pd.Series(out)
+        return out
     if kind in ("float", "int"):
-        empty = pd.isna(values)
         numbers = values.copy()
-        numbers[empty] = np.nan
-        floats = numbers.astype(np.float64)
-        if kind == "float":
-            return pd.Series(floats)
+        numbers[pd.isna(values)] = np.nan
+        return numbers.astype(np.float64)
+    codes, uniques = pd.factorize(values)
+    shared = np.empty(len(uniques) + 1, dtype=object)
+    shared[:-1] = [texts.setdefault(u, u) for u in uniques]
+    shared[-1] = None  # code -1: empty
+    return shared[codes]
+
+
+def _typed(values: np.ndarray, kind: str) -> pd.Series:
+    """A whole column of raw values typed as `fetch_frame` types it."""
+    return _assembled([_typed_chunk(values, kind, {})], kind)
+
+
+def _assembled(parts: list[np.ndarray], kind: str) -> pd.Series:
+    if kind in ("date", "datetime"):
+        dtype: Any = "datetime64[ns]"
+    elif kind in ("float", "int"):
+        dtype = np.float64
+    else:
+        dtype = object
+    values = np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
+    if kind == "int":
+        empty = np.isnan(values)
         if empty.any():
-            return pd.Series(floats).astype("Int64")
-        return pd.Series(floats.astype(np.int64))
+            return pd.Series(values).astype("Int64")
+        return pd.Series(values.astype(np.int64))
+    if kind in ("date", "datetime", "float"):
+        return pd.Series(values)
     return pd.Series(values, dtype=object)
 
 
