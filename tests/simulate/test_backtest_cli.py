@@ -15,16 +15,16 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from bufferwise.cli import backtest as backtest_cli
 from bufferwise.decide.backtest import POLICIES
 from bufferwise.demo import generate_plant
 from bufferwise.services import backtest as services_backtest
 
 
 def _app() -> typer.Typer:
-    app = typer.Typer()
-    backtest_cli.register(app)
-    app.command("noop")(lambda: None)  # a second command keeps "backtest" a subcommand
+    # the real app: its callback resets the global --db option between invocations
+    from bufferwise.cli import app
+
+    assert "backtest" in {c.name for c in app.registered_commands}
     return app
 
 
