@@ -46,6 +46,15 @@ VARIANTS: dict[str, dict[str, object]] = {
     "portfolio, calibrated per active class": {"group_by": "active_class"},
     "portfolio, calibrated, silent / active knobs": {"group_by": "silent"},
     "portfolio, calibrated, common level removed": {"common_level": True},
+    "portfolio, calibrated, 4 origins of fit/4 weighted to the latest": {
+        "validation_periods": "fit/4",
+        "n_origins": 4,
+        "origin_half_life": 1.0,
+    },
+    "portfolio, calibrated, 4 origins of fit/4, equal weights": {
+        "validation_periods": "fit/4",
+        "n_origins": 4,
+    },
     "portfolio, calibrated, 3 origins of fit/6": {"validation_periods": "fit/6", "n_origins": 3},
     "portfolio, calibrated, 1 origin of fit/3": {"validation_periods": "fit/3", "n_origins": 1},
     "portfolio, calibrated, 1 origin of fit/4": {"validation_periods": "fit/4", "n_origins": 1},

@@ -149,6 +149,26 @@ def test_common_level_rescales_the_inner_model() -> None:
     assert r.mean.tolist() == pytest.approx([0.5, 1.5])
 
 
+def test_origin_half_life_weights_the_inner_origins_toward_the_latest() -> None:
+    # demand doubles in the last 20 periods: the latest origin's window needs a higher knob
+    # than the earlier ones; a half-life near zero leaves only the latest origin's weight
+    demand, lead, value = _stationary(300, 80, seed=5)
+    demand[:, 60:] *= 2.0
+    args = (demand, lead, value, 0.95)
+    equal = calibrated_order_up_to(*args, validation_periods=20, n_origins=4)
+    latest = calibrated_order_up_to(*args, validation_periods=20, n_origins=1)
+    weighted = calibrated_order_up_to(
+        *args, validation_periods=20, n_origins=4, origin_half_life=1e-3
+    )
+    assert len(equal.origins) == 4
+    assert weighted.knob == pytest.approx(latest.knob, abs=1e-6)
+    assert weighted.knob > equal.knob
+    one = calibrated_order_up_to(*args, validation_periods=20, n_origins=1, origin_half_life=1.0)
+    assert one.knob == latest.knob
+    with pytest.raises(InvalidInput, match="origin_half_life"):
+        calibrated_order_up_to(*args, origin_half_life=0.0)
+
+
 def test_an_unreachable_target_is_reported() -> None:
     # 30 periods of 1 unit, then 10 periods of 100: fitted on the ones, no level at the
     # max_service quantile serves the hundreds in the validation window

@@ -237,6 +237,7 @@ def calibrated_order_up_to(
     calibrate: bool = True,
     validation_periods: int | None = None,
     n_origins: int = 3,
+    origin_half_life: float | None = None,
     shrink_periods: float = 0.0,
     half_life: float | None = None,
     rate_uncertainty: bool = True,
@@ -262,6 +263,11 @@ def calibrated_order_up_to(
     calibrate           set the knob on rolling-origin replays (True) or on the model (False)
     validation_periods  periods after each inner cut (default: a third of the history)
     n_origins           inner cuts (rolling origin)
+    origin_half_life    weight the inner origins toward the latest one: origin j cuts back
+                        (0 = latest) counts 0.5 ** (j / origin_half_life) in the pooled fill
+                        (its units short and demanded alike); None = equal weights; 1 =
+                        each origin counts half the next later one (docs/decision-quality.md,
+                        "Tried in round 2")
     shrink_periods, half_life, rate_uncertainty, awaken_silent, drift: `protection_demand`
                         options
     sliding             fit every inner model, and the final one, on a window of the same
@@ -316,11 +322,18 @@ def calibrated_order_up_to(
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     if group_by not in GROUPINGS:
         raise InvalidInput(f"group_by {group_by!r} is not one of {', '.join(GROUPINGS)}")
+    if origin_half_life is not None and not origin_half_life > 0:
+        raise InvalidInput(f"origin_half_life must be > 0 origins, got {origin_half_life}")
     start = 0
     group_knobs: dict[str, float] = {}
     if calibrate:
         v = validation_periods if validation_periods is not None else max(h // 3, 1)
         cuts = inner_origins(h, v, n_origins)
+        origin_weight = (
+            np.ones(len(cuts))
+            if origin_half_life is None
+            else 0.5 ** (np.arange(len(cuts)) / origin_half_life)
+        )
         width = int(cuts.min()) if sliding else 0
         starts = [c - width if sliding else 0 for c in cuts]
         models = [
@@ -356,8 +369,8 @@ def calibrated_order_up_to(
                 ww = w[sel]
                 s_short = float(replay_base_stock(ww, s, lead_i[sel], warm[sel])[0].sum())
                 s_demand = float(ww.sum())
-                short += s_short
-                demanded += s_demand
+                short += origin_weight[j] * s_short
+                demanded += origin_weight[j] * s_demand
                 fills[j] = 1.0 - s_short / s_demand if s_demand > 0 else 1.0
             return (1.0 - short / demanded if demanded > 0 else 1.0), fills
 
