@@ -118,6 +118,71 @@ def test_same_seed_same_result_whatever_the_thread_count() -> None:
     )
 
 
+def _levels(low: np.ndarray, high: np.ndarray, k: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """k levels per item around (low, high), S >= s kept for (s,S) and Q > 0 for (r,Q)."""
+    shift = np.linspace(-3.0, 9.0, k)
+    return np.maximum(low[:, None] + shift, 0.0), high[:, None] + np.abs(shift) + 1.0
+
+
+@pytest.mark.parametrize("lost_sales", [False, True])
+def test_levels_kernel_equals_the_per_level_kernel_and_the_reference(lost_sales: bool) -> None:
+    inputs, low, high = _mixed_inputs()
+    lows, highs = _levels(low, high)
+    res = inv.run_simulation_levels(
+        inputs, lows, highs, periods=240, warmup=15, replications=3, lost_sales=lost_sales, seed=7
+    )
+    for k in range(lows.shape[1]):
+        one = inv.run_simulation(
+            inputs,
+            lows[:, k],
+            highs[:, k],
+            periods=240,
+            warmup=15,
+            replications=3,
+            lost_sales=lost_sales,
+            seed=7,
+        )
+        for metric in inv.METRICS:
+            assert np.array_equal(
+                res[k].per_replication[metric], one.per_replication[metric], equal_nan=True
+            ), (k, metric)
+            assert np.array_equal(res[k].mean[metric], one.mean[metric], equal_nan=True)
+        _, slow = _run_both(inputs, lows[:, k], highs[:, k], lost_sales=lost_sales, seed=7)
+        raw = np.stack([res[k].per_replication[metric] for metric in inv.METRICS])
+        assert np.array_equal(raw, slow, equal_nan=True), k
+
+
+def test_levels_kernel_same_result_whatever_the_thread_count() -> None:
+    inputs, low, high = _mixed_inputs()
+    lows, highs = _levels(low, high)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = inv.run_simulation_levels(inputs, lows, highs, periods=300, replications=2, seed=11)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        two = inv.run_simulation_levels(inputs, lows, highs, periods=300, replications=2, seed=11)
+    finally:
+        numba.set_num_threads(before)
+    for a, b in zip(one, two, strict=True):
+        for metric in inv.METRICS:
+            assert np.array_equal(
+                a.per_replication[metric], b.per_replication[metric], equal_nan=True
+            ), metric
+
+
+def test_levels_kernel_checks_its_levels() -> None:
+    inputs, low, high = _mixed_inputs()
+    lows, highs = _levels(low, high)
+    with pytest.raises(ValueError, match="levels"):
+        inv.run_simulation_levels(inputs, lows[:, 0], highs[:, 0], periods=10)
+    with pytest.raises(ValueError, match="levels"):
+        inv.run_simulation_levels(inputs, lows, highs[:, :2], periods=10)
+    bad = highs.copy()
+    bad[3, 1] = lows[3, 1] - 1.0  # item 3 is (s,S)
+    with pytest.raises(ValueError, match="S >= s"):
+        inv.run_simulation_levels(inputs, lows, bad, periods=10)
+
+
 def test_item_results_do_not_depend_on_the_other_items() -> None:
     inputs, low, high = _mixed_inputs()
     full = inv.run_simulation(inputs, low, high, periods=200, replications=2, seed=3)

@@ -10,7 +10,8 @@ order multiple, backorders) at a grid of safety-stock levels
           the normal and disruption layers share the larger U of the two
 
 for `sim_years` x `replications` years after a warm-up, every level of an item with the same
-random numbers (common random numbers), all items of a layer in one kernel call per level.
+random numbers (common random numbers), all items and levels of a layer in one kernel
+call (`run_simulation_levels`: the draws are made once and shared by the levels).
 Safety stock is the level above the expected demand over the protection interval:
 reorder point r = d L + s for (r,Q), order-up-to S = d (R + L) + s for (R,S), with d the
 recent mean demand per period and L the mean lead time of the layer's pool [periods].
@@ -38,7 +39,7 @@ from bufferwise.kernels.inventory import (
     SimulationInputs,
     prepare_inputs,
     resolve_seed,
-    run_simulation,
+    run_simulation_levels,
 )
 
 Progress = Callable[[str, int, int], None]
@@ -152,28 +153,30 @@ class CostEngine:
         k = ss.shape[1]
         shape = (rows.size, k)
         on_hand, short, fill, so = (np.zeros(shape) for _ in range(4))
-        if rows.size:
+        if rows.size and k:
             inp = self.inputs(layer)
             periods, warm = self.periods(layer)
             q = r.order_quantity[rows]
             periodic = r.policy[rows] == POLICY_ORDER_UP_TO
-            for j in range(k):
-                level = (
-                    self.levels(layer, rows, ss[:, j])
-                    if cycle_level is None
-                    else np.asarray(cycle_level, dtype=float) + ss[:, j]
-                )
-                target = np.where(periodic, level, q)
-                res = run_simulation(
-                    inp,
-                    level,
-                    target,
-                    periods=periods,
-                    warmup=warm,
-                    replications=self.settings.replications,
-                    seed=self.layer_seed(layer),
-                )
-                self.evaluations += 1
+            # Every level in one kernel pass over the layer's draws (common random numbers:
+            # each level's figures are those of a run at that level alone, bit for bit).
+            level = (
+                np.column_stack([self.levels(layer, rows, ss[:, j]) for j in range(k)])
+                if cycle_level is None
+                else np.asarray(cycle_level, dtype=float)[:, None] + ss
+            )
+            target = np.where(periodic[:, None], level, q[:, None])
+            results = run_simulation_levels(
+                inp,
+                level,
+                target,
+                periods=periods,
+                warmup=warm,
+                replications=self.settings.replications,
+                seed=self.layer_seed(layer),
+            )
+            self.evaluations += k
+            for j, res in enumerate(results):
                 on_hand[:, j] = res.mean["mean_on_hand"]
                 short[:, j] = res.mean["mean_short"]
                 fill[:, j] = res.mean["fill_rate"]

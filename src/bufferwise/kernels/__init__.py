@@ -22,6 +22,8 @@ from bufferwise.kernels.inventory import (
     prepare_inputs,
     resolve_seed,
     run_simulation,
+    run_simulation_levels,
+    simulate_levels_kernel,
     simulate_policy,
     simulate_policy_kernel,
 )
@@ -45,6 +47,8 @@ __all__ = [
     "replay_base_stock",
     "resolve_seed",
     "run_simulation",
+    "run_simulation_levels",
+    "simulate_levels_kernel",
     "simulate_policy",
     "simulate_policy_kernel",
 ]

@@ -416,6 +416,263 @@ def simulate_policy_kernel(
     return out
 
 
+@njit(cache=True)
+def _simulate_item_levels_nb(
+    item: int,
+    out: np.ndarray,
+    arrivals: np.ndarray,
+    net: np.ndarray,
+    on_order: np.ndarray,
+    waiting: np.ndarray,
+    used: np.ndarray,
+    lead_state: np.ndarray,
+    acc: np.ndarray,
+    counters: np.ndarray,
+    policy: int,
+    reorder_level: np.ndarray,
+    target_level: np.ndarray,
+    review_period: int,
+    moq: float,
+    multiple: float,
+    demand_kind: int,
+    demand_mean: float,
+    demand_sd: float,
+    demand_pool: np.ndarray,
+    demand_pool_len: int,
+    lead_time_pool: np.ndarray,
+    lead_time_pool_len: int,
+    outage_start_prob: float,
+    outage_recovery_prob: float,
+    outage_length_pool: np.ndarray,
+    outage_length_pool_len: int,
+    initial_net: np.ndarray,
+    periods: int,
+    warmup: int,
+    replications: int,
+    lost_sales: bool,
+    seed: np.uint64,
+) -> None:
+    """`_simulate_item_nb` for K levels of one item at once (arrays [K] / [K, ring] of state).
+
+    The supplier state and the demand depend on the period and the draws only, never on the
+    stock, so they are drawn once per period and shared by every level; each level keeps its
+    own stock, orders and lead-time stream (a level draws its n-th lead time for its n-th
+    order, as it does alone). Every level's figures are therefore those of a call of
+    `_simulate_item_nb` with that level, bit for bit, for a fraction of the draws."""
+    levels = net.shape[0]
+    ring = arrivals.shape[1]
+    if policy == POLICY_BASE_STOCK:
+        review_period = 1
+    counted = periods - warmup
+    for rep in range(replications):
+        demand_state = stream_key_nb(seed, item, rep, STREAM_DEMAND)
+        outage_state = stream_key_nb(seed, item, rep, STREAM_OUTAGE)
+        lead_key = stream_key_nb(seed, item, rep, STREAM_LEAD_TIME)
+        for k in range(levels):
+            for j in range(ring):
+                arrivals[k, j] = 0.0
+            net[k] = initial_net[k]
+            on_order[k] = 0.0
+            waiting[k] = 0.0
+            used[k] = 0.0
+            lead_state[k] = lead_key
+            for j in range(acc.shape[1]):
+                acc[k, j] = 0.0
+            for j in range(counters.shape[1]):
+                counters[k, j] = 0
+        up = True
+        down_left = 0
+        slot = 0
+        countdown = review_period
+        for t in range(periods):
+            # 1. supplier state (shared)
+            if up:
+                if outage_start_prob > 0.0:
+                    outage_state += _GOLDEN_U
+                    if uniform_nb(mix64_nb(outage_state)) < outage_start_prob:
+                        up = False
+                        if outage_length_pool_len > 0:
+                            outage_state += _GOLDEN_U
+                            down_left = outage_length_pool[
+                                index_nb(mix64_nb(outage_state), outage_length_pool_len)
+                            ]
+                            if down_left <= 0:
+                                up = True
+            elif outage_length_pool_len > 0:
+                down_left -= 1
+                if down_left <= 0:
+                    up = True
+            else:
+                outage_state += _GOLDEN_U
+                if uniform_nb(mix64_nb(outage_state)) < outage_recovery_prob:
+                    up = True
+            # 3. demand (shared draw)
+            demand, demand_state = _demand_nb(
+                demand_kind, demand_mean, demand_sd, demand_pool, demand_pool_len, demand_state
+            )
+            counting = t >= warmup
+            countdown -= 1
+            review = countdown == 0
+            if review:
+                countdown = review_period
+            for k in range(levels):
+                # 2. receive
+                waiting[k] += arrivals[k, slot]
+                arrivals[k, slot] = 0.0
+                if up and waiting[k] > 0.0:
+                    net[k] += waiting[k]
+                    on_order[k] -= waiting[k]
+                    waiting[k] = 0.0
+                # 3. demand
+                available = net[k] if net[k] > 0.0 else 0.0
+                short = demand - available if demand > available else 0.0
+                if lost_sales:
+                    net[k] -= demand - short
+                else:
+                    net[k] -= demand
+                used[k] += demand
+                if counting:
+                    acc[k, 0] += demand
+                    acc[k, 1] += short
+                    if short > 0.0:
+                        counters[k, 0] += 1
+                        counters[k, 5] = 1
+                # 4. review and order
+                if review:
+                    position = net[k] + on_order[k]
+                    quantity = 0.0
+                    low = reorder_level[k]
+                    high = target_level[k]
+                    if policy == POLICY_JIT:
+                        quantity = used[k]
+                    elif policy in (POLICY_BASE_STOCK, POLICY_ORDER_UP_TO):
+                        if position < high:
+                            quantity = high - position
+                    elif policy == POLICY_MIN_MAX:
+                        if position <= low:
+                            quantity = high - position
+                    elif position <= low:
+                        quantity = (np.floor((low - position) / high) + 1.0) * (high)
+                    used[k] = 0.0
+                    if quantity > 0.0:
+                        quantity = _round_order_nb(quantity, moq, multiple)
+                        lead_state[k] += _GOLDEN_U
+                        lead = lead_time_pool[index_nb(mix64_nb(lead_state[k]), lead_time_pool_len)]
+                        due = slot + lead + 1
+                        if due >= ring:
+                            due -= ring
+                        arrivals[k, due] += quantity
+                        on_order[k] += quantity
+                        if counting:
+                            counters[k, 1] += 1
+                            acc[k, 4] += quantity
+                            if counters[k, 4] == 1:
+                                counters[k, 2] += 1
+                                if counters[k, 5] == 0:
+                                    counters[k, 3] += 1
+                            counters[k, 4] = 1
+                            counters[k, 5] = 0
+                if counting:
+                    if net[k] > 0.0:
+                        acc[k, 2] += net[k]
+                    else:
+                        acc[k, 3] -= net[k]
+            slot += 1
+            if slot == ring:
+                slot = 0
+        for k in range(levels):
+            sum_demand = acc[k, 0]
+            sum_short = acc[k, 1]
+            orders = counters[k, 1]
+            cycles = counters[k, 2]
+            out[0, item, k, rep] = 1.0 - sum_short / sum_demand if sum_demand > 0.0 else 1.0
+            out[1, item, k, rep] = counters[k, 3] / cycles if cycles > 0 else np.nan
+            out[2, item, k, rep] = acc[k, 2] / counted
+            out[3, item, k, rep] = acc[k, 3] / counted
+            out[4, item, k, rep] = sum_short / counted
+            out[5, item, k, rep] = counters[k, 0]
+            out[6, item, k, rep] = orders
+            out[7, item, k, rep] = sum_demand / counted
+            out[8, item, k, rep] = cycles
+            out[9, item, k, rep] = acc[k, 4] / orders if orders > 0 else np.nan
+
+
+@njit(parallel=True, cache=True)
+def simulate_levels_kernel(
+    policy: np.ndarray,
+    reorder_level: np.ndarray,
+    target_level: np.ndarray,
+    review_period: np.ndarray,
+    moq: np.ndarray,
+    order_multiple: np.ndarray,
+    demand_kind: np.ndarray,
+    demand_mean: np.ndarray,
+    demand_sd: np.ndarray,
+    demand_pool: np.ndarray,
+    demand_pool_len: np.ndarray,
+    lead_time_pool: np.ndarray,
+    lead_time_pool_len: np.ndarray,
+    outage_start_prob: np.ndarray,
+    outage_recovery_prob: np.ndarray,
+    outage_length_pool: np.ndarray,
+    outage_length_pool_len: np.ndarray,
+    initial_net: np.ndarray,
+    periods: int,
+    warmup: int,
+    replications: int,
+    lost_sales: bool,
+    seed: np.uint64,
+    ring: int,
+) -> np.ndarray:
+    """`simulate_policy_kernel` at K levels per item in one pass over the draws; returns
+    f8[N_METRICS, n_items, K, replications].
+
+    reorder_level, target_level and initial_net are f8[n, K] (level k of every item in column
+    k); the other arguments are those of `simulate_policy_kernel`. Column k of the result is,
+    bit for bit, `simulate_policy_kernel` called with column k of the levels: the supplier
+    states and the demands are common to all levels (common random numbers) and drawn once."""
+    n = policy.shape[0]
+    levels = reorder_level.shape[1]
+    out = np.empty((N_METRICS, n, levels, replications))
+    for i in prange(n):
+        _simulate_item_levels_nb(
+            i,
+            out,
+            np.zeros((levels, ring)),
+            np.zeros(levels),
+            np.zeros(levels),
+            np.zeros(levels),
+            np.zeros(levels),
+            np.zeros(levels, dtype=np.uint64),
+            np.zeros((levels, 5)),
+            np.zeros((levels, 6), dtype=np.int64),
+            policy[i],
+            reorder_level[i],
+            target_level[i],
+            review_period[i],
+            moq[i],
+            order_multiple[i],
+            demand_kind[i],
+            demand_mean[i],
+            demand_sd[i],
+            demand_pool[i],
+            demand_pool_len[i],
+            lead_time_pool[i],
+            lead_time_pool_len[i],
+            outage_start_prob[i],
+            outage_recovery_prob[i],
+            outage_length_pool[i],
+            outage_length_pool_len[i],
+            initial_net[i],
+            periods,
+            warmup,
+            replications,
+            lost_sales,
+            seed,
+        )
+    return out
+
+
 # ---------------------------------------------------------------- validated entry point
 
 
@@ -465,15 +722,30 @@ def pack_pools(
     if len(rows) != n_items:
         raise ValueError(f"{name}: {len(rows)} rows for {n_items} items")
     rows = [np.asarray(r, dtype=float).ravel() for r in rows]
-    width = max(1, max(r.size for r in rows))
+    lengths = np.fromiter((r.size for r in rows), dtype=np.int64, count=n_items)
+    width = max(1, int(lengths.max(initial=0)))
     packed: np.ndarray = np.zeros((n_items, width), dtype=dtype)
-    lengths = np.zeros(n_items, dtype=np.int64)
-    for i, r in enumerate(rows):
-        if r.size and not np.all(np.isfinite(r)):
-            raise ValueError(f"{name}: item {i} has a NaN or infinite value")
-        _check_whole(r, name, dtype)
-        packed[i, : r.size] = r.astype(dtype)
-        lengths[i] = r.size
+    if lengths.sum() == 0:
+        return packed, lengths
+    # all rows checked and scattered at once; the first offending item (in item order, a
+    # non-finite value before a fractional one within an item) is the one named
+    flat = np.concatenate(rows)
+    ends = np.cumsum(lengths)
+    nonfinite = ~np.isfinite(flat)
+    fractional = np.zeros(flat.size, dtype=bool)
+    if np.issubdtype(dtype, np.integer):
+        fractional = ~nonfinite & (flat != np.round(flat))
+    if nonfinite.any() or fractional.any():
+        first_bad = int(np.argmax(nonfinite)) if nonfinite.any() else flat.size
+        first_frac = int(np.argmax(fractional)) if fractional.any() else flat.size
+        item_bad = int(np.searchsorted(ends, first_bad, side="right"))
+        item_frac = int(np.searchsorted(ends, first_frac, side="right"))
+        if item_bad <= item_frac:
+            raise ValueError(f"{name}: item {item_bad} has a NaN or infinite value")
+        _check_whole(flat[first_frac : first_frac + 1], name, dtype)
+    row_of = np.repeat(np.arange(n_items), lengths)
+    column = np.arange(flat.size) - np.repeat(ends - lengths, lengths)
+    packed[row_of, column] = flat.astype(dtype)
     return packed, lengths
 
 
@@ -647,6 +919,23 @@ def prepare_inputs(
     )
 
 
+def _check_levels(inputs: SimulationInputs, low: np.ndarray, high: np.ndarray) -> None:
+    if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
+        raise ValueError("reorder_level and target_level must be finite")
+    rq = inputs.policy == POLICY_REORDER_QUANTITY
+    if np.any(rq & (high <= 0)):
+        raise ValueError("target_level is the order quantity Q for (r,Q) items and must be > 0")
+    if np.any((inputs.policy == POLICY_MIN_MAX) & (high < low)):
+        raise ValueError("(s,S) items need S >= s")
+
+
+def _check_run(periods: int, warmup: int, replications: int) -> None:
+    if periods < 1 or warmup < 0 or warmup >= periods:
+        raise ValueError("need periods >= 1 and 0 <= warmup < periods")
+    if replications < 1:
+        raise ValueError("replications must be >= 1")
+
+
 def run_simulation(
     inputs: SimulationInputs,
     reorder_level: float | np.ndarray,
@@ -663,17 +952,9 @@ def run_simulation(
     n = inputs.n_items
     low = _column(reorder_level, n, "reorder_level", np.float64)
     high = _column(target_level, n, "target_level", np.float64)
-    if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
-        raise ValueError("reorder_level and target_level must be finite")
+    _check_levels(inputs, low, high)
+    _check_run(periods, warmup, replications)
     rq = inputs.policy == POLICY_REORDER_QUANTITY
-    if np.any(rq & (high <= 0)):
-        raise ValueError("target_level is the order quantity Q for (r,Q) items and must be > 0")
-    if np.any((inputs.policy == POLICY_MIN_MAX) & (high < low)):
-        raise ValueError("(s,S) items need S >= s")
-    if periods < 1 or warmup < 0 or warmup >= periods:
-        raise ValueError("need periods >= 1 and 0 <= warmup < periods")
-    if replications < 1:
-        raise ValueError("replications must be >= 1")
     if initial_net is None:
         start = np.where(rq, low + high, high)
     else:
@@ -705,6 +986,79 @@ def run_simulation(
         inputs.ring,
     )
     return summarise(raw, int(periods), int(warmup))
+
+
+def run_simulation_levels(
+    inputs: SimulationInputs,
+    reorder_level: np.ndarray,
+    target_level: np.ndarray,
+    *,
+    periods: int,
+    replications: int = 1,
+    warmup: int = 0,
+    lost_sales: bool = False,
+    seed: int | np.random.Generator | None = None,
+) -> list[SimulationResult]:
+    """`run_simulation` at K levels per item in one kernel pass (`simulate_levels_kernel`).
+
+    reorder_level, target_level  f8[n, K]: column k holds level k of every item
+    Returns K results; result k equals, figure for figure, `run_simulation(inputs,
+    reorder_level[:, k], target_level[:, k], ...)` with the same seed (the default starting
+    stock of each level included)."""
+    n = inputs.n_items
+    low = np.ascontiguousarray(reorder_level, dtype=np.float64)
+    high = np.ascontiguousarray(target_level, dtype=np.float64)
+    if low.ndim != 2 or low.shape[0] != n or high.shape != low.shape:
+        raise ValueError(
+            f"reorder_level and target_level must both be [{n}, levels] arrays, "
+            f"got {low.shape} and {high.shape}"
+        )
+    for k in range(low.shape[1]):
+        _check_levels(inputs, low[:, k], high[:, k])
+    _check_run(periods, warmup, replications)
+    rq = (inputs.policy == POLICY_REORDER_QUANTITY)[:, None]
+    start = np.ascontiguousarray(np.where(rq, low + high, high), dtype=np.float64)
+    raw = simulate_levels_kernel(
+        inputs.policy,
+        low,
+        high,
+        inputs.review_period,
+        inputs.moq,
+        inputs.order_multiple,
+        inputs.demand_kind,
+        inputs.demand_mean,
+        inputs.demand_sd,
+        inputs.demand_pool,
+        inputs.demand_pool_len,
+        inputs.lead_time_pool,
+        inputs.lead_time_pool_len,
+        inputs.outage_start_prob,
+        inputs.outage_recovery_prob,
+        inputs.outage_length_pool,
+        inputs.outage_length_pool_len,
+        start,
+        int(periods),
+        int(warmup),
+        int(replications),
+        bool(lost_sales),
+        np.uint64(resolve_seed(seed)),
+        inputs.ring,
+    )
+    # one summary of all (item, level) rows (each row reduced on its own, as per level), then
+    # level k's figures as views of its column
+    levels, reps = low.shape[1], int(replications)
+    flat = summarise(raw.reshape(N_METRICS, n * levels, reps), int(periods), int(warmup))
+    return [
+        SimulationResult(
+            {m: v.reshape(n, levels)[:, k] for m, v in flat.mean.items()},
+            {m: v.reshape(n, levels)[:, k] for m, v in flat.standard_error.items()},
+            {m: v.reshape(n, levels, reps)[:, k, :] for m, v in flat.per_replication.items()},
+            int(periods),
+            int(warmup),
+            reps,
+        )
+        for k in range(levels)
+    ]
 
 
 def simulate_policy(
