@@ -27,6 +27,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
+from bufferwise.errors import StorageError
 from bufferwise.model.schema import Table
 from bufferwise.storage.convert import arrow_chunks, check_columns, prefetch, sqlite_rows
 from bufferwise.storage.pgcopy import HEADER, TRAILER, binary_rows
@@ -90,7 +91,9 @@ class TableLoader:
         self, conn: sa.Connection, table: sa.Table, spec: Table, progress: Progress | None = None
     ) -> None:
         if conn.dialect.name not in ("sqlite", "postgresql"):
-            raise NotImplementedError(f"bulk loading for {conn.dialect.name}")
+            raise StorageError(
+                f"bulk loading supports SQLite and PostgreSQL, not {conn.dialect.name}"
+            )
         self.conn = conn
         self.table = table
         self.spec = spec
