@@ -36,6 +36,7 @@ from bufferwise.kernels import (
     prepare_inputs,
     simulate_policy_kernel,
 )
+from bufferwise.kernels.inventory import kernel_arguments
 from bufferwise.kernels.reference import simulate_policy_reference
 
 TARGET = 3e7
@@ -62,30 +63,8 @@ def build(
 def kernel_args(
     inputs: SimulationInputs, low: np.ndarray, high: np.ndarray, periods: int
 ) -> tuple[Any, ...]:
-    return (
-        inputs.policy,
-        low,
-        high,
-        inputs.review_period,
-        inputs.moq,
-        inputs.order_multiple,
-        inputs.demand_kind,
-        inputs.demand_mean,
-        inputs.demand_sd,
-        inputs.demand_pool,
-        inputs.demand_pool_len,
-        inputs.lead_time_pool,
-        inputs.lead_time_pool_len,
-        inputs.outage_start_prob,
-        inputs.outage_recovery_prob,
-        inputs.outage_length_pool,
-        inputs.outage_length_pool_len,
-        high.copy(),
-        periods,
-        0,
-        1,
-        False,
-    )
+    """(s,S) from S, no warm-up, one replication, backorders."""
+    return kernel_arguments(inputs, low, high, high.copy(), periods, 0, 1, False)
 
 
 def subset(inputs: SimulationInputs, rows: np.ndarray) -> SimulationInputs:

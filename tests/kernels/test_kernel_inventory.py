@@ -60,30 +60,7 @@ def _run_both(
     seed: int = 2024,
 ) -> tuple[np.ndarray, np.ndarray]:
     start = np.where(inputs.policy == inv.POLICY_REORDER_QUANTITY, low + high, high)
-    args = (
-        inputs.policy,
-        low,
-        high,
-        inputs.review_period,
-        inputs.moq,
-        inputs.order_multiple,
-        inputs.demand_kind,
-        inputs.demand_mean,
-        inputs.demand_sd,
-        inputs.demand_pool,
-        inputs.demand_pool_len,
-        inputs.lead_time_pool,
-        inputs.lead_time_pool_len,
-        inputs.outage_start_prob,
-        inputs.outage_recovery_prob,
-        inputs.outage_length_pool,
-        inputs.outage_length_pool_len,
-        start,
-        periods,
-        warmup,
-        reps,
-        lost_sales,
-    )
+    args = inv.kernel_arguments(inputs, low, high, start, periods, warmup, reps, lost_sales)
     fast = inv.simulate_policy_kernel(*args, np.uint64(seed), inputs.ring)
     slow = simulate_policy_reference(*args, seed, inputs.ring)
     return fast, slow

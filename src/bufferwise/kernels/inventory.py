@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numba import njit, prange
@@ -936,6 +937,45 @@ def _check_run(periods: int, warmup: int, replications: int) -> None:
         raise ValueError("replications must be >= 1")
 
 
+def kernel_arguments(
+    inputs: SimulationInputs,
+    low: np.ndarray,
+    high: np.ndarray,
+    start: np.ndarray,
+    periods: int,
+    warmup: int,
+    replications: int,
+    lost_sales: bool,
+) -> tuple[Any, ...]:
+    """The positional arguments of `simulate_policy_kernel` / `simulate_levels_kernel` (and of
+    `reference.simulate_policy_reference`) up to `lost_sales`; the caller appends the seed and
+    `inputs.ring`. One place that knows the kernels' argument order."""
+    return (
+        inputs.policy,
+        low,
+        high,
+        inputs.review_period,
+        inputs.moq,
+        inputs.order_multiple,
+        inputs.demand_kind,
+        inputs.demand_mean,
+        inputs.demand_sd,
+        inputs.demand_pool,
+        inputs.demand_pool_len,
+        inputs.lead_time_pool,
+        inputs.lead_time_pool_len,
+        inputs.outage_start_prob,
+        inputs.outage_recovery_prob,
+        inputs.outage_length_pool,
+        inputs.outage_length_pool_len,
+        start,
+        int(periods),
+        int(warmup),
+        int(replications),
+        bool(lost_sales),
+    )
+
+
 def run_simulation(
     inputs: SimulationInputs,
     reorder_level: float | np.ndarray,
@@ -959,29 +999,17 @@ def run_simulation(
         start = np.where(rq, low + high, high)
     else:
         start = _column(initial_net, n, "initial_net", np.float64)
-    raw = simulate_policy_kernel(
-        inputs.policy,
-        low,
-        high,
-        inputs.review_period,
-        inputs.moq,
-        inputs.order_multiple,
-        inputs.demand_kind,
-        inputs.demand_mean,
-        inputs.demand_sd,
-        inputs.demand_pool,
-        inputs.demand_pool_len,
-        inputs.lead_time_pool,
-        inputs.lead_time_pool_len,
-        inputs.outage_start_prob,
-        inputs.outage_recovery_prob,
-        inputs.outage_length_pool,
-        inputs.outage_length_pool_len,
-        np.ascontiguousarray(start, dtype=np.float64),
-        int(periods),
-        int(warmup),
-        int(replications),
-        bool(lost_sales),
+    raw = simulate_policy_kernel(  # type: ignore[call-arg]  # numba stubs see no *args
+        *kernel_arguments(
+            inputs,
+            low,
+            high,
+            np.ascontiguousarray(start, dtype=np.float64),
+            periods,
+            warmup,
+            replications,
+            lost_sales,
+        ),
         np.uint64(resolve_seed(seed)),
         inputs.ring,
     )
@@ -1018,29 +1046,8 @@ def run_simulation_levels(
     _check_run(periods, warmup, replications)
     rq = (inputs.policy == POLICY_REORDER_QUANTITY)[:, None]
     start = np.ascontiguousarray(np.where(rq, low + high, high), dtype=np.float64)
-    raw = simulate_levels_kernel(
-        inputs.policy,
-        low,
-        high,
-        inputs.review_period,
-        inputs.moq,
-        inputs.order_multiple,
-        inputs.demand_kind,
-        inputs.demand_mean,
-        inputs.demand_sd,
-        inputs.demand_pool,
-        inputs.demand_pool_len,
-        inputs.lead_time_pool,
-        inputs.lead_time_pool_len,
-        inputs.outage_start_prob,
-        inputs.outage_recovery_prob,
-        inputs.outage_length_pool,
-        inputs.outage_length_pool_len,
-        start,
-        int(periods),
-        int(warmup),
-        int(replications),
-        bool(lost_sales),
+    raw = simulate_levels_kernel(  # type: ignore[call-arg]  # numba stubs see no *args
+        *kernel_arguments(inputs, low, high, start, periods, warmup, replications, lost_sales),
         np.uint64(resolve_seed(seed)),
         inputs.ring,
     )
