@@ -92,6 +92,31 @@ def _check(inputs: SimulationInputs, quantity: np.ndarray) -> None:
         raise invalid("quantity", quantity, "must be > 0 (the order quantity Q) for (r,Q) items")
 
 
+def simulate_at(
+    inputs: SimulationInputs,
+    level: np.ndarray,
+    quantity: np.ndarray,
+    periods: int,
+    replications: int,
+    warmup: int,
+    lost_sales: bool,
+    seed: int,
+) -> SimulationResult:
+    """Simulate every item at reorder level `level` with its order quantity / order-up-to
+    spread `quantity` (see `levels_for`): the one evaluation both searches below repeat."""
+    low, high = levels_for(inputs, level, quantity)
+    return run_simulation(
+        inputs,
+        low,
+        high,
+        periods=periods,
+        replications=replications,
+        warmup=warmup,
+        lost_sales=lost_sales,
+        seed=seed,
+    )
+
+
 def optimise_service_level(
     inputs: SimulationInputs,
     *,
@@ -147,16 +172,8 @@ def optimise_service_level(
     def evaluate(level: np.ndarray) -> tuple[np.ndarray, SimulationResult]:
         nonlocal evaluations
         evaluations += 1
-        low, high = levels_for(inputs, level, qty)
-        res = run_simulation(
-            inputs,
-            low,
-            high,
-            periods=periods,
-            replications=replications,
-            warmup=warmup,
-            lost_sales=lost_sales,
-            seed=kernel_seed,
+        res = simulate_at(
+            inputs, level, qty, periods, replications, warmup, lost_sales, kernel_seed
         )
         return _metric(res, service_type) >= target - 1e-12, res
 
@@ -295,16 +312,8 @@ def optimise_cost(
     def cost(level: np.ndarray) -> np.ndarray:
         nonlocal evaluations
         evaluations += 1
-        low, high = levels_for(inputs, level, qty)
-        res = run_simulation(
-            inputs,
-            low,
-            high,
-            periods=periods,
-            replications=replications,
-            warmup=warmup,
-            lost_sales=lost_sales,
-            seed=kernel_seed,
+        res = simulate_at(
+            inputs, level, qty, periods, replications, warmup, lost_sales, kernel_seed
         )
         return expected_cost_per_period(
             res,
