@@ -77,10 +77,12 @@ def test_recommended_meets_its_promise_out_of_sample(result) -> None:  # type: i
 
 def test_less_inventory_than_one_policy_at_the_same_fill(result) -> None:  # type: ignore[no-untyped-def]
     t = result.totals.set_index("policy")
-    assert t.loc["one_policy", "fill_rate"] >= t.loc["recommended", "fill_rate"] - 1e-3
-    assert (
-        t.loc["recommended", "mean_inventory_value"] < t.loc["one_policy", "mean_inventory_value"]
-    )
+    rec = t.loc["recommended"]
+    assert abs(rec["fill_rate"] - rec["expected_fill_rate"]) <= 0.02
+    # the uniform cover's fill is at most the recommended one (bisection up to its cap) ...
+    assert t.loc["one_policy", "fill_rate"] <= rec["fill_rate"] + 1e-3
+    # ... and it holds more stock for it
+    assert rec["mean_inventory_value"] < t.loc["one_policy", "mean_inventory_value"]
     # and it beats the current policy and pure JIT on total cost
     assert t.loc["recommended", "total_cost_per_year"] < t.loc["current", "total_cost_per_year"]
     assert t.loc["recommended", "total_cost_per_year"] < t.loc["jit", "total_cost_per_year"]
@@ -89,8 +91,11 @@ def test_less_inventory_than_one_policy_at_the_same_fill(result) -> None:  # typ
 @pytest.mark.slow
 def test_carparts_backtest(shared_data) -> None:  # type: ignore[no-untyped-def]
     # Hyndman's expsmooth::carparts in ../shared/data, monthly; stated lead time 30 days, unit
-    # cost 1, holding 25 %, criticality medium (docs/decide.md, "Backtest"). Only the inventory
-    # claim holds here; the fill-rate promise is off by ~17 points (documented open point).
+    # cost 1, holding 25 %, criticality medium (docs/decide.md, "Backtest"). Issue 5: the
+    # recommended policy reaches its promised fill within 2 points out of sample (measured
+    # 2026-11-27: 91.4 % against 92.1 %; 69.6 % against 86.3 % before the calibrated levels of
+    # decide/calibration.py) with less stock than the uniform cover, which cannot reach that
+    # fill at any cover (13.5 % of the held-out demand is on parts silent in the fitting half).
     import pandas as pd
 
     from bufferwise.decide import DecideSettings
@@ -124,8 +129,10 @@ def test_carparts_backtest(shared_data) -> None:  # type: ignore[no-untyped-def]
     result = backtest(items, demand, None, settings=st, seed=1)
     t = result.totals.set_index("policy")
     assert len(result.items) == 2674 * len(POLICIES)
-    assert t.loc["one_policy", "fill_rate"] >= t.loc["recommended", "fill_rate"] - 1e-3
-    assert (
-        t.loc["recommended", "mean_inventory_value"] < t.loc["one_policy", "mean_inventory_value"]
-    )
+    rec = t.loc["recommended"]
+    assert abs(rec["fill_rate"] - rec["expected_fill_rate"]) <= 0.02
+    # the uniform cover's fill is at most the recommended one (bisection up to its cap) ...
+    assert t.loc["one_policy", "fill_rate"] <= rec["fill_rate"] + 1e-3
+    # ... and it holds more stock for it
+    assert rec["mean_inventory_value"] < t.loc["one_policy", "mean_inventory_value"]
     assert t.loc["recommended", "fill_rate"] > t.loc["jit", "fill_rate"]

@@ -77,6 +77,12 @@ def backtest_cmd(
     all_classes: bool = typer.Option(
         False, "--classes", help="Also print one row per demand class (data sets only)."
     ),
+    use_decide: bool = typer.Option(
+        False,
+        "--decide",
+        help="With --dataset carparts: backtest decide's recommendation (recommended, JIT, "
+        "one policy for all) instead of the calibrated sizing method.",
+    ),
     settings_file: Path | None = typer.Option(
         None, "--settings", "-s", help="Settings file (TOML) for the plant backtest."
     ),
@@ -93,6 +99,20 @@ def backtest_cmd(
 
         from bufferwise.errors import InvalidInput
 
+        if dataset and use_decide:
+            from bufferwise.services.backtest import decide_dataset_backtest
+
+            for name in dataset:
+                with progress("backtest"):
+                    res = decide_dataset_backtest(name.value, data_dir, seed=seed or 1)
+                title = (
+                    f"{name.value}: decide backtest from {res.split.date()} "
+                    f"(one policy: {res.one_policy_days:.1f} days of cover)"
+                )
+                emit_frame(res.totals, fmt, title=title, columns=PLANT_COLUMNS, limit=limit)
+            return
+        if use_decide:
+            raise InvalidInput("--decide needs --dataset carparts")
         if dataset:
             from bufferwise.services.backtest import DEFAULT_TARGETS, dataset_backtest
 

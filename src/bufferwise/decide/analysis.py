@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from bufferwise.decide import stance as stance_mod
+from bufferwise.decide.calibration import CalibratedChoice, calibrate_levels
 from bufferwise.decide.cost_curve import (
     CostEngine,
     LayerCurve,
@@ -46,6 +47,8 @@ class Analysis:
     machine_free_ss least-cost safety stock if the item's machine never failed (NaN = no
                     machine risk)
     current_ss      current safety stock [units] (NaN = not given)
+    calibration     the items whose recommended level was calibrated out of sample, and how
+                    (None = none; decide/calibration.py)
     """
 
     items: pd.DataFrame
@@ -65,6 +68,7 @@ class Analysis:
     current_ss: np.ndarray
     equipment_risk: Mapping[str, SupplyOutageProcess] | None
     settings: DecideSettings
+    calibration: CalibratedChoice | None = None
 
     @property
     def n_items(self) -> int:
@@ -192,6 +196,32 @@ def analyse(
     has_current = np.isfinite(current)
     for f in fields:
         merged[f][:, 4] = np.where(has_current, merged[f][:, 4], np.nan)
+    calibration = None
+    if st.calibrate:
+        if progress is not None:
+            progress("calibration", 0, 1)
+        calibration = calibrate_levels(
+            engine,
+            matrix,
+            chosen,
+            merged["safety_stock"][rows_all, chosen],
+            merged["fill_rate"][rows_all, chosen],
+            st,
+        )
+        if calibration is not None:
+            rows = calibration.rows
+            # the calibrated level's own zone is the item's stance (decide/calibration.py)
+            chosen = chosen.copy()
+            chosen[rows] = stance_mod.zones(
+                calibration.safety_stock[:, None],
+                normal_cover[rows],
+                disruption_cover[rows],
+                has_disruption[rows],
+                risk.strategic_eligible[rows],
+            )[:, 0]
+            for f in fields:
+                merged[f][rows, chosen[rows]] = np.asarray(getattr(calibration.performance, f))
+            risk.notes.append(calibration.describe())
     options = Performance(**merged)
     options_ss = options.safety_stock[:, :4].copy()
     machine_free = np.full(n, np.nan)
@@ -217,6 +247,7 @@ def analyse(
         current_ss=current,
         equipment_risk=equipment_risk,
         settings=st,
+        calibration=calibration,
     )
 
 

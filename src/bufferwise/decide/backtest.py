@@ -31,11 +31,10 @@ import numpy as np
 import pandas as pd
 
 from bufferwise.decide.analysis import analyse
+from bufferwise.decide.replay import Replay, held_out, replay, replay_levels
 from bufferwise.decide.settings import DecideSettings
 from bufferwise.equipment.item_risk import SupplyOutageProcess
 from bufferwise.errors import InvalidInput
-from bufferwise.kernels.inventory import POLICY_ORDER_UP_TO
-from bufferwise.profile import build_demand_matrix
 
 POLICIES: tuple[str, ...] = ("recommended", "current", "jit", "one_policy")
 BACKTEST_COLUMNS: tuple[str, ...] = (
@@ -62,81 +61,6 @@ class Backtest:
     totals: pd.DataFrame
     split: pd.Timestamp
     one_policy_days: float
-
-
-@dataclass
-class _Replay:
-    fill: np.ndarray
-    stockout_periods: np.ndarray
-    mean_on_hand: np.ndarray
-    short: np.ndarray
-    demand: np.ndarray
-
-
-def _round_up(q: np.ndarray, moq: np.ndarray, multiple: np.ndarray) -> np.ndarray:
-    q = np.maximum(q, moq)
-    safe = np.where(multiple > 0, multiple, 1.0)
-    return np.where(multiple > 0, np.ceil(q / safe - 1e-9) * safe, q)
-
-
-def replay(
-    demand: np.ndarray,
-    lead_periods: list[np.ndarray],
-    periodic: np.ndarray,
-    review: np.ndarray,
-    level: np.ndarray,
-    quantity: np.ndarray,
-    moq: np.ndarray,
-    multiple: np.ndarray,
-) -> _Replay:
-    """Replay every item on a real demand matrix [n, T] with real lead-time sequences [periods].
-
-    Event order per period as in the kernel: receive, serve demand (backorders), review and
-    order (an order placed in period t with lead time L arrives at the start of t + L + 1)."""
-    n, t_len = demand.shape
-    longest = max((int(x.max()) for x in lead_periods if x.size), default=0)
-    pipe = np.zeros((n, t_len + longest + 2))
-    rq = ~periodic
-    net = np.where(rq, level + quantity, level).astype(float)
-    on_order = np.zeros(n)
-    count = np.zeros(n, dtype=np.int64)
-    lens = np.array([max(x.size, 1) for x in lead_periods])
-    pad = max(int(lens.max()), 1)
-    leads = np.zeros((n, pad), dtype=np.int64)
-    for i, x in enumerate(lead_periods):
-        leads[i, : x.size] = x if x.size else 0
-    rows = np.arange(n)
-    short_sum = np.zeros(n)
-    stockouts = np.zeros(n)
-    on_hand_sum = np.zeros(n)
-    for t in range(t_len):
-        arrive = pipe[:, t]
-        net += arrive
-        on_order -= arrive
-        d = demand[:, t]
-        short = np.maximum(d - np.maximum(net, 0.0), 0.0)
-        net -= d
-        short_sum += short
-        stockouts += short > 0
-        position = net + on_order
-        due_review = periodic & ((t + 1) % np.maximum(review, 1) == 0)
-        q_rs = np.where(due_review & (position < level), level - position, 0.0)
-        k = np.floor((level - position) / np.where(quantity > 0, quantity, 1.0)) + 1.0
-        q_rq = np.where(rq & (position <= level), k * quantity, 0.0)
-        q = q_rs + q_rq
-        q = np.where(q > 0, _round_up(q, moq, multiple), 0.0)
-        ordered = q > 0
-        if ordered.any():
-            lead = leads[rows, count % lens]
-            due = t + lead + 1
-            pipe[rows[ordered], due[ordered]] += q[ordered]
-            on_order += q
-            count += ordered
-        on_hand_sum += np.maximum(net, 0.0)
-    total = demand.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        fill = np.where(total > 0, 1.0 - short_sum / total, 1.0)
-    return _Replay(fill, stockouts, on_hand_sum / t_len, short_sum, total)
 
 
 def backtest(
@@ -166,52 +90,21 @@ def backtest(
     if receipts is not None and len(receipts):
         received = pd.to_datetime(receipts["received_date"])
         fit_receipts = receipts[received < cut]
-        held_receipts = receipts[pd.to_datetime(receipts["order_date"]) >= cut]
+        held_receipts = receipts
     a = analyse(
         items, fit_demand, fit_receipts, equipment_risk=equipment_risk, settings=st, seed=seed
     )
     r = a.risk
     ids = [str(x) for x in r.item_ids]
-    held = build_demand_matrix(demand[dates >= cut], st.bucket, item_ids=ids, start=cut)
-    pos = {str(k): j for j, k in enumerate(held.item_ids)}
-    q = np.nan_to_num(held.quantity[[pos[i] for i in ids]], nan=0.0)
-    fit_pools = r.lead_time_periods("normal")
-    seqs: list[np.ndarray] = []
-    by_item = (
-        {
-            str(k): g.sort_values(["order_date", "po_id"], kind="mergesort")
-            for k, g in held_receipts.groupby("item_id")
-        }
-        if held_receipts is not None and len(held_receipts)
-        else {}
-    )
-    for i, item in enumerate(ids):
-        g = by_item.get(item)
-        if g is not None and len(g):
-            days = (
-                pd.to_datetime(g["received_date"]) - pd.to_datetime(g["order_date"])
-            ).dt.days.to_numpy(float)
-            seqs.append(np.maximum(np.round(days / r.bucket_days), 0).astype(np.int64))
-        else:
-            seqs.append(np.array([int(np.median(fit_pools[i]))], dtype=np.int64))
-    periodic = r.policy == POLICY_ORDER_UP_TO
-    cycle = r.demand_mean * r.protection_periods("normal")
+    held = held_out(r, st.bucket, demand, held_receipts, cut)
+    q = held.quantity
 
-    def run(ss: np.ndarray) -> _Replay:
-        return replay(
-            q,
-            seqs,
-            periodic,
-            r.review_periods,
-            cycle + ss,
-            r.order_quantity,
-            r.moq,
-            r.order_multiple,
-        )
+    def run(ss: np.ndarray) -> Replay:
+        return replay_levels(r, held, ss)
 
     value_weight = q.sum(axis=1) * r.unit_cost
 
-    def total_fill(rep: _Replay) -> float:
+    def total_fill(rep: Replay) -> float:
         w = value_weight.sum()
         return float((rep.fill * value_weight).sum() / w) if w > 0 else 1.0
 

@@ -90,6 +90,13 @@ class DecideSettings:
     tie_absolute            [money / year] ... or within this absolute amount
     cover_shortage_share    normal / disruption cover: the smallest level at which the layer's
                             expected shortage is at most this share of demand
+
+    Calibrated levels (decide/calibration.py)
+    calibrate               items replenished every bucket with only normal risk get base-stock
+                            levels calibrated out of sample to the fill their cost-chosen levels
+                            promised (true by default)
+    calibration_min_items   fewer such items: not calibrated (one knob needs a portfolio)
+    calibration_min_periods fewer buckets of history: not calibrated (half fits, half replays)
     """
 
     bucket: str = "day"
@@ -111,6 +118,9 @@ class DecideSettings:
     tie_relative: float = 0.02
     tie_absolute: float = 1.0
     cover_shortage_share: float = 0.001
+    calibrate: bool = True
+    calibration_min_items: int = 20
+    calibration_min_periods: int = 12
     diagnose: DiagnoseSettings = field(default_factory=DiagnoseSettings)
 
     def __post_init__(self) -> None:
@@ -130,6 +140,10 @@ class DecideSettings:
             )
         if self.sim_years <= 0 or self.recent_days < 28:
             raise InvalidInput("settings.sim_years must be > 0 and recent_days >= 28")
+        if self.calibration_min_items < 1 or self.calibration_min_periods < 4:
+            raise InvalidInput(
+                "settings.calibration_min_items must be >= 1 and calibration_min_periods >= 4"
+            )
 
 
 def simulation_effort(settings: DecideSettings, n_items: int) -> int:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from bufferwise.decide.backtest import Backtest, backtest
+from bufferwise.decide.settings import DecideSettings
 from bufferwise.errors import InvalidInput
 from bufferwise.ingest import read_with_mapping
 from bufferwise.profile import BUCKET_DAYS, bucket_start, build_demand_matrix
@@ -143,6 +144,39 @@ def dataset_backtest(
     return table
 
 
+#: decide's backtest of carparts (docs/decide.md, "Backtest"): monthly bucket, the stated lead
+#: time, unit cost 1, holding 25 %, criticality medium; recent window 2 years
+CARPARTS_DECIDE = DecideSettings(bucket="month", recent_days=730, warmup_days=360)
+
+
+def decide_dataset_backtest(name: str, data_dir: Path, *, seed: int = 1) -> Backtest:
+    """`decide.backtest` (recommended, current = none, JIT, one policy for all) on a public
+    data set, split in the middle of its calendar; carparts only (docs/decide.md)."""
+    if name != "carparts":
+        raise InvalidInput(
+            f"--decide backtests carparts only (got {name!r}); raf and man are backtested "
+            "with the calibrated sizing method without --decide"
+        )
+    demand = _batch_table(
+        data_dir / "carparts_expsmooth" / "carparts_long.csv", "carparts_long", "demand"
+    )
+    ids = sorted(demand["item_id"].astype(str).unique())
+    items = pd.DataFrame(
+        {
+            "item_id": ids,
+            "unit_cost": 1.0,
+            "holding_rate": 0.25,
+            "criticality": "medium",
+            "nominal_lead_time_days": 30.0 * CARPARTS_LEAD_MONTHS,
+            "review_period_days": 0.0,
+            "moq": 0.0,
+            "order_multiple": 1.0,
+            "order_cost": 0.0,
+        }
+    )
+    return backtest(items, demand, None, settings=CARPARTS_DECIDE, seed=seed)
+
+
 def plant_backtest(
     db_url: str,
     settings: Settings,
@@ -174,11 +208,13 @@ def plant_backtest(
 
 __all__ = [
     "BACKTEST_DATASET_COLUMNS",
+    "CARPARTS_DECIDE",
     "DATASETS",
     "DEFAULT_TARGETS",
     "FIT_SHARE",
     "Dataset",
     "dataset_backtest",
+    "decide_dataset_backtest",
     "load_dataset",
     "plant_backtest",
 ]

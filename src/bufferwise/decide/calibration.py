@@ -1,0 +1,141 @@
+"""Calibrated levels: the fill decide promises is the fill the levels deliver out of sample.
+
+The cost curves come from the kernel fed with each item's recent demand as if the future were a
+resample of it. On real demand that is optimistic: rates drift and items trade places, so on
+carparts (monthly, 2,674 parts) the cost-chosen levels promise 86 % fill and deliver 70 % on the
+following two years (docs/decide.md, "Backtest"). Issue 8 built a sizing method whose promise
+holds out of sample on such data, `sizing.calibrated_order_up_to` (docs/decision-quality.md): a
+protection-demand model with the uncertainty of the rate itself, levels allocated across items
+by marginal analysis (a unit of stock goes where it buys the most fill per unit of holding cost),
+and one knob set by replaying the model inside the history (fit on the first half, replay the
+second with the real demand) until the replayed fill equals the target.
+
+Decide uses it for the items it fits, after the stance is chosen by cost:
+
+* **Eligible items**: replenished every bucket (periodic review of one bucket, or (r,Q) with Q at
+  most a bucket's mean demand or one unit: base stock in all but name), with only normal risk
+  (no supplier disruption, rare outage or machine layer: the calibrated model knows none of
+  these). Items silent in the recent window are included: the calibrated model gives them the
+  rate at which silent items woke up inside the history. At least `calibration_min_items` of
+  them and `calibration_min_periods` buckets of history, else nothing changes.
+* **Target**: the fill the cost-chosen levels of those items promise together (model fill
+  weighted by mean demand value): the cost trade-off decides how much service the portfolio
+  buys; the calibration decides what stock really delivers it.
+* **Levels**: `calibrated_order_up_to` on the items' demand matrix with their median lead time
+  (buckets), holding cost per unit and year as the value of a unit held, and half the history
+  as the inner replay window. The recommended safety stock is the calibrated base-stock level
+  minus the expected demand over the protection interval (never below 0).
+* **Stance** of a calibrated item: the zone its calibrated level falls in (`stance.zones`:
+  `jit` at zero safety stock, `lean` above, since these items carry normal risk only); the
+  cost curves chose the portfolio's service, the allocation chooses where the stock goes.
+* **Figures** of the chosen option at the new level: mean on hand and holding cost and stockout
+  periods from the kernel; fill rate = the calibrated target for every calibrated item (the
+  calibration guarantees the aggregate, not each item); shortage and stockout cost from that
+  fill.
+
+`calibrate = false` in [decide] keeps the cost-chosen levels everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bufferwise.decide.cost_curve import CostEngine, Performance
+from bufferwise.decide.settings import DecideSettings
+from bufferwise.kernels.inventory import POLICY_ORDER_UP_TO
+from bufferwise.profile import DemandMatrix
+from bufferwise.sizing import CalibratedLevels, calibrated_order_up_to
+
+
+@dataclass(frozen=True)
+class CalibratedChoice:
+    """rows: calibrated item indices; safety_stock [rows]; performance: the chosen option's
+    figures at that level (1-D fields, module docstring); target: the aggregate fill promised
+    and calibrated to; levels: the calibration's result; validation_periods: inner replay
+    length [buckets]."""
+
+    rows: np.ndarray
+    safety_stock: np.ndarray
+    performance: Performance
+    target: float
+    levels: CalibratedLevels
+    validation_periods: int
+
+    def describe(self) -> str:
+        reached = (
+            "reached in the replays inside the history"
+            if self.levels.validation_reached
+            else "out of reach in the replays inside the history even at the highest level"
+        )
+        return (
+            f"{self.rows.size:,} items replenished every bucket got base-stock levels calibrated "
+            f"out of sample to the {self.target:.1%} fill their cost-chosen levels promise "
+            f"(fitted on the first half of the history, replayed on the last "
+            f"{self.validation_periods} buckets: {reached})"
+        )
+
+
+def eligible(engine: CostEngine, stance: np.ndarray) -> np.ndarray:
+    """Items the calibrated levels apply to (module docstring)."""
+    r = engine.risk
+    every_bucket = (r.review_periods <= 1) & (
+        (r.policy == POLICY_ORDER_UP_TO) | (r.order_quantity <= np.maximum(r.demand_mean, 1.0))
+    )
+    machine = np.zeros(r.n_items, dtype=bool)
+    machine[r.layer_rows["machine_free"]] = True
+    del stance  # every stance: the calibrated level decides the item's stance (module docstring)
+    return every_bucket & (r.full_layer == "normal") & ~machine
+
+
+def calibrate_levels(
+    engine: CostEngine,
+    matrix: DemandMatrix,
+    stance: np.ndarray,
+    chosen_ss: np.ndarray,
+    chosen_fill: np.ndarray,
+    settings: DecideSettings,
+) -> CalibratedChoice | None:
+    """Calibrated safety stocks for the eligible items, or None (module docstring)."""
+    r = engine.risk
+    mask = eligible(engine, stance)
+    rows = np.flatnonzero(mask)
+    if rows.size < settings.calibration_min_items or matrix.quantity.shape[1] < max(
+        settings.calibration_min_periods, 4
+    ):
+        return None
+    pos = {str(k): j for j, k in enumerate(matrix.item_ids)}
+    history = matrix.quantity[[pos[str(r.item_ids[i])] for i in rows]]
+    pools = r.lead_time_periods("normal")
+    lead = np.array([int(np.median(pools[i])) if pools[i].size else 0 for i in rows])
+    weight = r.demand_mean[rows] * r.unit_cost[rows]
+    if weight.sum() <= 0:
+        weight = r.demand_mean[rows]
+    target = float(np.clip((chosen_fill[rows] * weight).sum() / weight.sum(), 0.5, 0.995))
+    value = np.where(r.holding_per_year[rows] > 0, r.holding_per_year[rows], r.unit_cost[rows])
+    validation = history.shape[1] // 2
+    levels = calibrated_order_up_to(history, lead, value, target, validation_periods=validation)
+    cycle = r.demand_mean[rows] * r.protection_periods("normal")[rows]
+    ss = np.maximum(levels.order_up_to - cycle, 0.0)
+    layer_rows = r.layer_rows["normal"]
+    at = np.searchsorted(layer_rows, rows)
+    all_ss = np.asarray(chosen_ss, dtype=float)[layer_rows].copy()
+    all_ss[at] = ss
+    perf = engine.evaluate("normal", all_ss)
+    engine.release("normal")
+    annual = r.demand_mean[rows] * r.periods_per_year
+    short = (1.0 - target) * annual
+    performance = Performance(
+        safety_stock=ss,
+        mean_on_hand=perf.mean_on_hand[at, 0],
+        short_per_year=short,
+        fill_rate=np.full(rows.size, target),
+        stockout_periods_per_year=perf.stockout_periods_per_year[at, 0],
+        holding_cost=perf.holding_cost[at, 0],
+        stockout_cost=short * r.stockout_cost[rows],
+    )
+    return CalibratedChoice(rows, ss, performance, target, levels, validation)
+
+
+__all__ = ["CalibratedChoice", "calibrate_levels", "eligible"]
