@@ -79,9 +79,8 @@ def test_less_inventory_than_one_policy_at_the_same_fill(result) -> None:  # typ
     t = result.totals.set_index("policy")
     rec = t.loc["recommended"]
     assert abs(rec["fill_rate"] - rec["expected_fill_rate"]) <= 0.02
-    # the uniform cover's fill is at most the recommended one (bisection up to its cap) ...
-    assert t.loc["one_policy", "fill_rate"] <= rec["fill_rate"] + 1e-3
-    # ... and it holds more stock for it
+    # the uniform cover reaches (at least) the recommended fill, with more stock
+    assert t.loc["one_policy", "fill_rate"] >= rec["fill_rate"] - 1e-3
     assert rec["mean_inventory_value"] < t.loc["one_policy", "mean_inventory_value"]
     # and it beats the current policy and pure JIT on total cost
     assert t.loc["recommended", "total_cost_per_year"] < t.loc["current", "total_cost_per_year"]
@@ -91,11 +90,11 @@ def test_less_inventory_than_one_policy_at_the_same_fill(result) -> None:  # typ
 @pytest.mark.slow
 def test_carparts_backtest(shared_data) -> None:  # type: ignore[no-untyped-def]
     # Hyndman's expsmooth::carparts in ../shared/data, monthly; stated lead time 30 days, unit
-    # cost 1, holding 25 %, criticality medium (docs/decide.md, "Backtest"). Issue 5: the
+    # cost 1, holding 25 %, criticality medium (docs/decide.md, "Backtest"); split where issue
+    # 8's protocol splits carparts (fit 1998-01..2000-10, replay 2000-11..2002-03). Issue 5: the
     # recommended policy reaches its promised fill within 2 points out of sample (measured
-    # 2026-11-27: 91.4 % against 92.1 %; 69.6 % against 86.3 % before the calibrated levels of
-    # decide/calibration.py) with less stock than the uniform cover, which cannot reach that
-    # fill at any cover (13.5 % of the held-out demand is on parts silent in the fitting half).
+    # 2026-11-27: 91.4 % against 91.2 %; 77.8 % against 87.8 % before the calibrated levels of
+    # decide/calibration.py) with less stock than the uniform cover at the same fill.
     import pandas as pd
 
     from bufferwise.decide import DecideSettings
@@ -126,13 +125,12 @@ def test_carparts_backtest(shared_data) -> None:  # type: ignore[no-untyped-def]
         }
     )
     st = DecideSettings(bucket="month", recent_days=730, warmup_days=360)
-    result = backtest(items, demand, None, settings=st, seed=1)
+    result = backtest(items, demand, None, split="2000-11-01", settings=st, seed=1)
     t = result.totals.set_index("policy")
     assert len(result.items) == 2674 * len(POLICIES)
     rec = t.loc["recommended"]
     assert abs(rec["fill_rate"] - rec["expected_fill_rate"]) <= 0.02
-    # the uniform cover's fill is at most the recommended one (bisection up to its cap) ...
-    assert t.loc["one_policy", "fill_rate"] <= rec["fill_rate"] + 1e-3
-    # ... and it holds more stock for it
+    # the uniform cover reaches (at least) the recommended fill, with more stock
+    assert t.loc["one_policy", "fill_rate"] >= rec["fill_rate"] - 1e-3
     assert rec["mean_inventory_value"] < t.loc["one_policy", "mean_inventory_value"]
     assert t.loc["recommended", "fill_rate"] > t.loc["jit", "fill_rate"]

@@ -24,7 +24,9 @@ Decide uses it for the items it fits, after the stance is chosen by cost:
 * **Levels**: `calibrated_order_up_to` on the items' demand matrix with their median lead time
   (buckets), holding cost per unit and year as the value of a unit held, and half the history
   as the inner replay window. The recommended safety stock is the calibrated base-stock level
-  minus the expected demand over the protection interval (never below 0).
+  S minus the expected demand over the protection interval (never below 0); for (r,Q) items
+  minus Q as well, since (r,Q) orders when the position falls to r and lands it in (r, r + Q]
+  (r = S - Q is base stock S).
 * **Stance** of a calibrated item: the zone its calibrated level falls in (`stance.zones`:
   `jit` at zero safety stock, `lean` above, since these items carry normal risk only); the
   cost curves chose the portfolio's service, the allocation chooses where the stock goes.
@@ -117,7 +119,9 @@ def calibrate_levels(
     validation = history.shape[1] // 2
     levels = calibrated_order_up_to(history, lead, value, target, validation_periods=validation)
     cycle = r.demand_mean[rows] * r.protection_periods("normal")[rows]
-    ss = np.maximum(levels.order_up_to - cycle, 0.0)
+    # (r,Q) orders at position <= r and lands in (r, r + Q]: r = S - Q gives base stock S
+    lot = np.where(r.policy[rows] == POLICY_ORDER_UP_TO, 0.0, r.order_quantity[rows])
+    ss = np.maximum(levels.order_up_to - lot - cycle, 0.0)
     layer_rows = r.layer_rows["normal"]
     at = np.searchsorted(layer_rows, rows)
     all_ss = np.asarray(chosen_ss, dtype=float)[layer_rows].copy()

@@ -151,7 +151,8 @@ CARPARTS_DECIDE = DecideSettings(bucket="month", recent_days=730, warmup_days=36
 
 def decide_dataset_backtest(name: str, data_dir: Path, *, seed: int = 1) -> Backtest:
     """`decide.backtest` (recommended, current = none, JIT, one policy for all) on a public
-    data set, split in the middle of its calendar; carparts only (docs/decide.md)."""
+    data set, split where the decision-quality protocol splits it (FIT_SHARE: carparts fits
+    1998-01..2000-10 and replays 2000-11..2002-03); carparts only (docs/decide.md)."""
     if name != "carparts":
         raise InvalidInput(
             f"--decide backtests carparts only (got {name!r}); raf and man are backtested "
@@ -174,7 +175,11 @@ def decide_dataset_backtest(name: str, data_dir: Path, *, seed: int = 1) -> Back
             "order_cost": 0.0,
         }
     )
-    return backtest(items, demand, None, settings=CARPARTS_DECIDE, seed=seed)
+    months = pd.PeriodIndex(pd.to_datetime(demand["date"]), freq="M")
+    first, last = months.min(), months.max()
+    fit = round(((last - first).n + 1) * FIT_SHARE[name])
+    split = (first + fit).to_timestamp()
+    return backtest(items, demand, None, split=split, settings=CARPARTS_DECIDE, seed=seed)
 
 
 def plant_backtest(
