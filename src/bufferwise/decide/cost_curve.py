@@ -84,6 +84,10 @@ class CostEngine:
     seed: int
     _inputs: dict[str, SimulationInputs] = field(default_factory=dict)
     evaluations: int = 0
+    # per layer: (safety stocks [rows], their Performance) simulated with the layer's curve
+    _presimulated: dict[str, tuple[np.ndarray, Performance]] = field(
+        default_factory=dict, repr=False
+    )
 
     def layer_seed(self, layer: str) -> int:
         """Kernel seed of a layer: the same for every layer, so that an item simulated in the
@@ -103,13 +107,12 @@ class CostEngine:
             leads = r.lead_time_periods(layer)
             out = r.outages[layer]
             p_start = 1.0 - np.exp(-out.rate_per_year[rows] * r.bucket_days / 365.0)
-            lengths = [
-                np.maximum(np.round(out.lengths_days[i] / r.bucket_days), 1)
-                if out.lengths_days[i].size
-                else np.zeros(0)
-                for i in rows
-            ]
-            has_pool = np.array([x.size > 0 for x in lengths])
+            days = out.lengths_days
+            has_pool = np.fromiter((days[i].size > 0 for i in rows), dtype=bool, count=rows.size)
+            empty = np.zeros(0)
+            lengths = [empty] * rows.size
+            for j in np.flatnonzero(has_pool):
+                lengths[j] = np.maximum(np.round(days[rows[j]] / r.bucket_days), 1)
             self._inputs[layer] = prepare_inputs(
                 len(rows),
                 policy=r.policy[rows],
@@ -128,6 +131,7 @@ class CostEngine:
     def release(self, layer: str) -> None:
         """Drop a layer's packed kernel inputs (rebuilt when the layer is evaluated again)."""
         self._inputs.pop(layer, None)
+        self._presimulated.pop(layer, None)
 
     def levels(self, layer: str, rows: np.ndarray, safety_stock: np.ndarray) -> np.ndarray:
         """Kernel level (r or S) for a safety stock [units] per row."""
@@ -143,13 +147,32 @@ class CostEngine:
         cycle_level  [rows] the level below the safety stock (expected demand over the
                      protection interval); default this risk model's. A scenario passes the
                      policy's own (the levels in force do not adapt to a changed risk)."""
-        r = self.risk
-        rows = r.layer_rows[layer]
+        rows = self.risk.layer_rows[layer]
         ss = np.asarray(safety_stock, dtype=float)
         if ss.ndim == 1:
             ss = ss[:, None]
         if ss.shape[0] != rows.size:
             raise ValueError(f"layer {layer}: {ss.shape[0]} rows of levels for {rows.size} items")
+        done = self._presimulated.get(layer)
+        if (
+            done is not None
+            and cycle_level is None
+            and ss.shape[1] == 1
+            and np.array_equal(done[0], ss[:, 0])
+        ):
+            # simulated along with the layer's curve: the same figures (every level of a
+            # kernel pass equals a pass at that level alone)
+            del self._presimulated[layer]
+            self.evaluations += 1
+            return done[1]
+        return self._simulate(layer, ss, cycle_level)
+
+    def _simulate(
+        self, layer: str, ss: np.ndarray, cycle_level: np.ndarray | None = None
+    ) -> Performance:
+        """`evaluate` of safety stocks [rows, k] by one kernel pass."""
+        r = self.risk
+        rows = r.layer_rows[layer]
         k = ss.shape[1]
         shape = (rows.size, k)
         on_hand, short, fill, so = (np.zeros(shape) for _ in range(4))
@@ -224,9 +247,37 @@ class CostEngine:
         frac = (np.arange(g) / (g - 1)) ** 1.5
         return upper[rows, None] * frac[None, :]
 
+    def _current_levels(self, layer: str) -> np.ndarray | None:
+        """The current buffers [rows] that analysis prices in this layer (items whose whole
+        risk it is, NaN as 0), simulated with the curve; None when there are none."""
+        r = self.risk
+        if r.current_safety_stock is None or layer not in ("normal", "disruption", "rare"):
+            return None
+        rows = r.layer_rows[layer]
+        if not rows.size or not (r.full_layer[rows] == layer).any():
+            return None
+        return np.nan_to_num(np.asarray(r.current_safety_stock, dtype=float)[rows], nan=0.0)
+
     def curve(self, layer: str) -> LayerCurve:
-        """The monotone cost curve of a layer on its grid."""
-        perf = self.evaluate(layer, self.grid(layer))
+        """The monotone cost curve of a layer on its grid.
+
+        The current buffers of the layer's items (`RiskModel.current_safety_stock`) ride along
+        as one more level of the same kernel pass; `evaluate` of exactly those safety stocks
+        then returns their figures without simulating again."""
+        grid = self.grid(layer)
+        extra = self._current_levels(layer)
+        if extra is None:
+            perf = self._simulate(layer, grid)
+        else:
+            both = self._simulate(layer, np.column_stack([grid, extra]))
+            g = grid.shape[1]
+            fields = list(Performance.__dataclass_fields__)
+            self._presimulated[layer] = (
+                extra,
+                Performance(**{f: getattr(both, f)[:, g:].copy() for f in fields}),
+            )
+            perf = Performance(**{f: getattr(both, f)[:, :g].copy() for f in fields})
+            self.evaluations -= 1  # counted when evaluated
         perf.short_per_year = np.minimum.accumulate(perf.short_per_year, axis=1)
         perf.stockout_periods_per_year = np.minimum.accumulate(
             perf.stockout_periods_per_year, axis=1

@@ -123,8 +123,9 @@ def item_drift(analysis: Analysis, receipts: pd.DataFrame | None) -> pd.DataFram
     split = pd.Timestamp(m.period_starts[-recent])
     lt = risk.protection_periods("normal")
     sd_l = risk.lead_time_period_stats("normal")[1]
-    pos = {str(k): j for j, k in enumerate(m.item_ids)}
-    order = np.array([pos[str(i)] for i in ids])
+    order = pd.Index([str(k) for k in m.item_ids]).get_indexer(pd.Index([str(i) for i in ids]))
+    if (order < 0).any():
+        raise KeyError(str(ids[int(np.argmax(order < 0))]))
     lt_m = np.ones(len(m.item_ids))
     sd_m = np.zeros(len(m.item_ids))
     lt_m[order] = np.maximum(lt, 1.0)
@@ -320,10 +321,10 @@ def diagnose(analysis: Analysis, receipts: pd.DataFrame | None = None) -> Diagno
     drifted = (
         drift["demand_matters"].to_numpy(bool) | drift["supply_matters"].to_numpy(bool) | grown
     )
-    drift_rows = drift.to_dict("records")
+    drift_columns = {c: drift[c].to_numpy() for c in drift.columns}
     for i in np.flatnonzero(has_cur & (age > st.review_horizon_days) & drifted):
         changes = []
-        dr = drift_rows[i]
+        dr = {c: v[i] for c, v in drift_columns.items()}
         if dr["demand_matters"]:
             changes.append(f"demand level x{dr['demand_mean_ratio']:.2f}")
         if dr["supply_matters"] or grown[i]:

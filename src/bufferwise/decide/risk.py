@@ -100,6 +100,8 @@ class RiskModel:
     outages                 per layer: the outage process
     layer_rows              per layer: the items it applies to (sorted indices)
     full_layer              the layer that is the item's whole risk (its stance is priced there)
+    current_safety_stock    [units] the current buffer (NaN = not given); None = not known.
+                            The cost engine simulates it along with the curves (cost_curve.py)
     """
 
     item_ids: np.ndarray
@@ -127,6 +129,7 @@ class RiskModel:
     rare_outage_days: np.ndarray
     lead_time_source: np.ndarray
     notes: list[str] = field(default_factory=list)
+    current_safety_stock: np.ndarray | None = None
     _periods_cache: dict[str, list[np.ndarray]] = field(default_factory=dict, repr=False)
     # not an init field: a model made with dataclasses.replace starts with an empty one
     _stats_cache: dict[str, tuple[np.ndarray, np.ndarray]] = field(
@@ -149,10 +152,7 @@ class RiskModel:
                 if self.lead_time_days[other] is pools:  # layers that share one pool list
                     self._periods_cache[layer] = cached
                     return cached
-            self._periods_cache[layer] = [
-                np.maximum(np.round(p / self.bucket_days), 0).astype(np.int64)
-                for p in self.lead_time_days[layer]
-            ]
+            self._periods_cache[layer] = _whole_periods(pools, self.bucket_days)
         return self._periods_cache[layer]
 
     def lead_time_period_stats(self, layer: str) -> tuple[np.ndarray, np.ndarray]:
@@ -186,6 +186,16 @@ class RiskModel:
         return self.demand_mean / self.bucket_days
 
 
+def _whole_periods(pools: list[np.ndarray], bucket_days: float) -> list[np.ndarray]:
+    """max(round(pool / bucket_days), 0) as int64 for every pool: float64 pools converted in one
+    pass over their concatenation (the same elementwise figures) and split back into views."""
+    if not pools or any(p.dtype != np.float64 or p.ndim != 1 for p in pools):
+        return [np.maximum(np.round(p / bucket_days), 0).astype(np.int64) for p in pools]
+    sizes = np.fromiter((p.size for p in pools), dtype=np.int64, count=len(pools))
+    flat = np.maximum(np.round(np.concatenate(pools) / bucket_days), 0).astype(np.int64)
+    return np.split(flat, np.cumsum(sizes)[:-1])
+
+
 def pool_mean_sd(pools: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Per pool: mean and sd (ddof 1; 0 for a pool of one value), bit for bit what numpy's
     mean() and std(ddof=1) of each pool give. Pools of one length are stacked and reduced along
@@ -199,7 +209,7 @@ def pool_mean_sd(pools: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         if size == 0:
             mean[members] = np.nan
             continue
-        block = np.stack([pools[i] for i in members])
+        block = np.concatenate([pools[i] for i in members]).reshape(members.size, size)
         mean[members] = block.mean(axis=1)
         if size > 1:
             sd[members] = block.std(axis=1, ddof=1)
@@ -282,16 +292,9 @@ def build_risk_model(
     bucket_days = float(BUCKET_DAYS[matrix.bucket])
     ids = items["item_id"].astype(str).to_numpy(dtype=object)
     n = len(ids)
-    pos = {str(k): j for j, k in enumerate(matrix.item_ids)}
     recent = max(1, round(st.recent_days / bucket_days))
-    pools: list[np.ndarray] = []
-    for item in ids:
-        j = pos.get(str(item))
-        row = matrix.quantity[j, -recent:] if j is not None else np.zeros(0)
-        row = row[np.isfinite(row)]
-        pools.append(row if row.size else np.zeros(1))
-    d = np.array([p.mean() for p in pools])
-    sd = np.array([p.std(ddof=1) if p.size > 1 else 0.0 for p in pools])
+    pools = _demand_pools(ids, matrix, recent)
+    d, sd = pool_mean_sd(pools)
     policy, review, q, moq, mult, h_year = _policy(items, d, bucket_days)
     b, derived = stockout_costs(items, stockout_multiples)
     crit = criticality(items)
@@ -311,10 +314,7 @@ def build_risk_model(
     normal, promised_pools, sources, suppliers_seen, share, lateness = _lead_time_pools(
         ids, supplier, nominal, receipts, matrix, st
     )
-    disrupted_lt = [
-        _mixture(normal[i], share.get(str(supplier[i]), 0.0), lateness.get(str(supplier[i])))
-        for i in range(n)
-    ]
+    disrupted_lt = _mixtures(normal, supplier, share, lateness)
     longest = np.array(
         [
             float(lateness[str(s)].max()) if str(s) in lateness and lateness[str(s)].size else 0.0
@@ -330,7 +330,7 @@ def build_risk_model(
     )
     for i in np.flatnonzero(~has_receipts & (delay > 0)):
         disrupted_lt[i] = _mixture(disrupted_lt[i], float(delay[i]), np.array([bucket_days]))
-    measured_lt = np.array([p.mean() for p in normal])
+    measured_lt = pool_mean_sd(normal)[0]
     eligible = (
         np.isin(crit, list(st.strategic_criticality))
         & (np.maximum(nominal, measured_lt) >= st.strategic_min_lead_time_days)
@@ -403,7 +403,83 @@ def build_risk_model(
         rare_outage_days=np.where(eligible, rare_days, 0.0),
         lead_time_source=np.array(sources, dtype=object),
         notes=notes,
+        current_safety_stock=_current_safety_stock(items),
     )
+
+
+def _current_safety_stock(items: pd.DataFrame) -> np.ndarray:
+    """The current buffer [units] per item; NaN where not given or negative (as analysis)."""
+    if "current_safety_stock" not in items.columns:
+        return np.full(len(items), np.nan)
+    v = pd.to_numeric(items["current_safety_stock"], errors="coerce").to_numpy(dtype=float)
+    return np.where(v >= 0, v, np.nan)
+
+
+def _demand_pools(ids: np.ndarray, matrix: DemandMatrix, recent: int) -> list[np.ndarray]:
+    """Per item: its observed demand of the last `recent` buckets (zeros(1) when none).
+
+    Rows with every bucket observed are views of one copied block (the values of boolean
+    selection, without a copy per item)."""
+    n = len(ids)
+    pos = pd.Index([str(k) for k in matrix.item_ids]).get_indexer(pd.Index([str(x) for x in ids]))
+    known = pos >= 0
+    block = np.ascontiguousarray(matrix.quantity[pos[known]][:, -recent:])
+    finite = np.isfinite(block)
+    full = finite.all(axis=1)
+    pools: list[np.ndarray] = [np.zeros(1)] * n
+    for j, i in enumerate(np.flatnonzero(known)):
+        row = block[j] if full[j] else block[j][finite[j]]
+        pools[i] = row if row.size else np.zeros(1)
+    return pools
+
+
+def _medians(pools: list[np.ndarray]) -> np.ndarray:
+    """np.median of every (non-empty) pool; pools of one length are stacked and reduced
+    together (the same two middle values and the same (a + b) / 2)."""
+    out = np.full(len(pools), np.nan)
+    sizes = np.fromiter((p.size for p in pools), dtype=np.int64, count=len(pools))
+    for size in np.unique(sizes):
+        if size == 0:
+            continue
+        members = np.flatnonzero(sizes == size)
+        out[members] = np.median(np.stack([pools[i] for i in members]), axis=1)
+    return out
+
+
+def _mixtures(
+    normal: list[np.ndarray],
+    supplier: np.ndarray,
+    share: dict[str, float],
+    lateness: dict[str, np.ndarray],
+) -> list[np.ndarray]:
+    """`_mixture` of every item with its supplier's share and lateness, the sorted lateness
+    cycled once per supplier and the medians taken together."""
+    n = len(normal)
+    out = list(normal)
+    late_of: dict[str, tuple[int, np.ndarray]] = {}
+    todo = []
+    for i in range(n):
+        sup = str(supplier[i])
+        sh = share.get(sup, 0.0)
+        late = lateness.get(sup)
+        if sh <= 0 or late is None or late.size == 0:
+            continue
+        if sup not in late_of:
+            k = max(1, round(MIXTURE_POOL * sh))
+            late_of[sup] = (k, _cycled(np.sort(late), k))
+        todo.append(i)
+    if not todo:
+        return out
+    base = _medians([normal[i] for i in todo])
+    index: dict[tuple[int, int], np.ndarray] = {}
+    for b, i in zip(base, todo, strict=True):
+        k, late_k = late_of[str(supplier[i])]
+        pool = normal[i]
+        key = (pool.size, MIXTURE_POOL - k)
+        if key not in index:
+            index[key] = np.arange(MIXTURE_POOL - k) % pool.size
+        out[i] = np.concatenate([pool[index[key]], float(b) + late_k])
+    return out
 
 
 def _mixture(normal: np.ndarray, share: float, lateness: np.ndarray | None) -> np.ndarray:

@@ -425,7 +425,6 @@ def _simulate_item_levels_nb(
     net: np.ndarray,
     on_order: np.ndarray,
     waiting: np.ndarray,
-    used: np.ndarray,
     lead_state: np.ndarray,
     acc: np.ndarray,
     counters: np.ndarray,
@@ -453,7 +452,7 @@ def _simulate_item_levels_nb(
     lost_sales: bool,
     seed: np.uint64,
 ) -> None:
-    """`_simulate_item_nb` for K levels of one item at once (arrays [K] / [K, ring] of state).
+    """`_simulate_item_nb` for K levels of one item at once (arrays [K] / [ring, K] of state).
 
     The supplier state and the demand depend on the period and the draws only, never on the
     stock, so they are drawn once per period and shared by every level; each level keeps its
@@ -461,7 +460,7 @@ def _simulate_item_levels_nb(
     order, as it does alone). Every level's figures are therefore those of a call of
     `_simulate_item_nb` with that level, bit for bit, for a fraction of the draws."""
     levels = net.shape[0]
-    ring = arrivals.shape[1]
+    ring = arrivals.shape[0]
     if policy == POLICY_BASE_STOCK:
         review_period = 1
     counted = periods - warmup
@@ -469,13 +468,17 @@ def _simulate_item_levels_nb(
         demand_state = stream_key_nb(seed, item, rep, STREAM_DEMAND)
         outage_state = stream_key_nb(seed, item, rep, STREAM_OUTAGE)
         lead_key = stream_key_nb(seed, item, rep, STREAM_LEAD_TIME)
+        for j in range(ring):
+            for k in range(levels):
+                arrivals[j, k] = 0.0
+        # the demand since the last review and the demand counted are the same for every
+        # level (demand and review periods are shared): kept once
+        used_all = 0.0
+        sum_demand_all = 0.0
         for k in range(levels):
-            for j in range(ring):
-                arrivals[k, j] = 0.0
             net[k] = initial_net[k]
             on_order[k] = 0.0
             waiting[k] = 0.0
-            used[k] = 0.0
             lead_state[k] = lead_key
             for j in range(acc.shape[1]):
                 acc[k, j] = 0.0
@@ -516,10 +519,13 @@ def _simulate_item_levels_nb(
             review = countdown == 0
             if review:
                 countdown = review_period
+            used_all += demand
+            if counting:
+                sum_demand_all += demand
             for k in range(levels):
                 # 2. receive
-                waiting[k] += arrivals[k, slot]
-                arrivals[k, slot] = 0.0
+                waiting[k] += arrivals[slot, k]
+                arrivals[slot, k] = 0.0
                 if up and waiting[k] > 0.0:
                     net[k] += waiting[k]
                     on_order[k] -= waiting[k]
@@ -531,9 +537,7 @@ def _simulate_item_levels_nb(
                     net[k] -= demand - short
                 else:
                     net[k] -= demand
-                used[k] += demand
                 if counting:
-                    acc[k, 0] += demand
                     acc[k, 1] += short
                     if short > 0.0:
                         counters[k, 0] += 1
@@ -545,7 +549,7 @@ def _simulate_item_levels_nb(
                     low = reorder_level[k]
                     high = target_level[k]
                     if policy == POLICY_JIT:
-                        quantity = used[k]
+                        quantity = used_all
                     elif policy in (POLICY_BASE_STOCK, POLICY_ORDER_UP_TO):
                         if position < high:
                             quantity = high - position
@@ -554,7 +558,6 @@ def _simulate_item_levels_nb(
                             quantity = high - position
                     elif position <= low:
                         quantity = (np.floor((low - position) / high) + 1.0) * (high)
-                    used[k] = 0.0
                     if quantity > 0.0:
                         quantity = _round_order_nb(quantity, moq, multiple)
                         lead_state[k] += _GOLDEN_U
@@ -562,7 +565,7 @@ def _simulate_item_levels_nb(
                         due = slot + lead + 1
                         if due >= ring:
                             due -= ring
-                        arrivals[k, due] += quantity
+                        arrivals[due, k] += quantity
                         on_order[k] += quantity
                         if counting:
                             counters[k, 1] += 1
@@ -578,11 +581,13 @@ def _simulate_item_levels_nb(
                         acc[k, 2] += net[k]
                     else:
                         acc[k, 3] -= net[k]
+            if review:
+                used_all = 0.0
             slot += 1
             if slot == ring:
                 slot = 0
         for k in range(levels):
-            sum_demand = acc[k, 0]
+            sum_demand = sum_demand_all
             sum_short = acc[k, 1]
             orders = counters[k, 1]
             cycles = counters[k, 2]
@@ -636,11 +641,16 @@ def simulate_levels_kernel(
     levels = reorder_level.shape[1]
     out = np.empty((N_METRICS, n, levels, replications))
     for i in prange(n):
+        # a ring just longer than the item's own longest lead time (any ring > lead + 1 gives
+        # the same arrivals): [ring, K] stays small and every level's slot is adjacent
+        longest = 0
+        for j in range(lead_time_pool_len[i]):
+            if lead_time_pool[i, j] > longest:
+                longest = lead_time_pool[i, j]
         _simulate_item_levels_nb(
             i,
             out,
-            np.zeros((levels, ring)),
-            np.zeros(levels),
+            np.zeros((min(ring, longest + 2), levels)),
             np.zeros(levels),
             np.zeros(levels),
             np.zeros(levels),
@@ -744,10 +754,21 @@ def pack_pools(
         if item_bad <= item_frac:
             raise ValueError(f"{name}: item {item_bad} has a NaN or infinite value")
         _check_whole(flat[first_frac : first_frac + 1], name, dtype)
-    row_of = np.repeat(np.arange(n_items), lengths)
-    column = np.arange(flat.size) - np.repeat(ends - lengths, lengths)
-    packed[row_of, column] = flat.astype(dtype)
+    if flat.size == n_items * width:  # every row full: one reshape, no scatter, no copy
+        return np.ascontiguousarray(flat.reshape(n_items, width).astype(dtype, copy=False)), lengths
+    _scatter_rows(flat.astype(dtype, copy=False), ends - lengths, lengths, packed)
     return packed, lengths
+
+
+@njit(cache=True)
+def _scatter_rows(
+    flat: np.ndarray, starts: np.ndarray, lengths: np.ndarray, packed: np.ndarray
+) -> None:  # pragma: no cover - compiled
+    """packed[i, :lengths[i]] = flat[starts[i] : starts[i] + lengths[i]] for every row i."""
+    for i in range(lengths.size):
+        lo = starts[i]
+        for j in range(lengths[i]):
+            packed[i, j] = flat[lo + j]
 
 
 @dataclass(frozen=True)

@@ -239,6 +239,119 @@ def _cells(
 
 
 @nb.njit(cache=True, nogil=True)
+def _pairwise_sum(a: np.ndarray, lo: int, n: int) -> float:  # pragma: no cover - compiled
+    """Sum of a[lo : lo + n] in the order of numpy's pairwise summation (what `np.add.reduce`
+    of a contiguous float64 run does after its first element): plain for n < 8, eight running
+    sums for n <= 128, halves above."""
+    if n < 8:
+        res = -0.0
+        for i in range(n):
+            res += a[lo + i]
+        return res
+    if n <= 128:
+        r0 = a[lo]
+        r1 = a[lo + 1]
+        r2 = a[lo + 2]
+        r3 = a[lo + 3]
+        r4 = a[lo + 4]
+        r5 = a[lo + 5]
+        r6 = a[lo + 6]
+        r7 = a[lo + 7]
+        i = 8
+        whole = n - n % 8
+        while i < whole:
+            r0 += a[lo + i]
+            r1 += a[lo + i + 1]
+            r2 += a[lo + i + 2]
+            r3 += a[lo + i + 3]
+            r4 += a[lo + i + 4]
+            r5 += a[lo + i + 5]
+            r6 += a[lo + i + 6]
+            r7 += a[lo + i + 7]
+            i += 8
+        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < n:
+            res += a[lo + i]
+            i += 1
+        return res
+    half = n // 2
+    half -= half % 8
+    return _pairwise_sum(a, lo, half) + _pairwise_sum(a, lo + half, n - half)
+
+
+@nb.njit(cache=True, nogil=True)
+def _sum_shared_cells(
+    raw: np.ndarray,
+    remap: np.ndarray,
+    dates_ns: np.ndarray,
+    qty: np.ndarray,
+    kind: int,
+    lo: int,
+    n_periods: int,
+    count: np.ndarray,
+    out: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """out[cell] = the sum of the cell's values in ascending order, for every cell holding more
+    than one row (count > 1): the figures of sorting the rows by (cell, value) and calling
+    `np.add.reduceat` on each cell's run (its first value plus the pairwise sum of the rest),
+    without sorting all rows. Rows are bucketed by cell (counting sort) and each cell's few
+    values sorted."""
+    size = out.size
+    cursor = np.zeros(size, dtype=np.int64)
+    for r in range(raw.size):
+        rc = raw[r]
+        code = remap[rc] if rc >= 0 else -1
+        per = _ordinal(dates_ns[r] // 86_400_000_000_000, kind) - lo
+        if code < 0 or per < 0 or per >= n_periods:
+            continue
+        c = code * n_periods + per
+        if count[c] > 1:
+            cursor[c] += 1
+    cells = 0
+    for c in range(size):
+        if cursor[c] > 0:
+            cells += 1
+    cell_of = np.empty(cells, dtype=np.int64)
+    start = np.empty(cells + 1, dtype=np.int64)
+    k = 0
+    total = 0
+    for c in range(size):
+        m = cursor[c]
+        if m > 0:
+            cell_of[k] = c
+            start[k] = total
+            cursor[c] = total
+            total += m
+            k += 1
+    start[cells] = total
+    values = np.empty(total, dtype=np.float64)
+    for r in range(raw.size):
+        rc = raw[r]
+        code = remap[rc] if rc >= 0 else -1
+        per = _ordinal(dates_ns[r] // 86_400_000_000_000, kind) - lo
+        if code < 0 or per < 0 or per >= n_periods:
+            continue
+        c = code * n_periods + per
+        if count[c] > 1:
+            values[cursor[c]] = qty[r]
+            cursor[c] += 1
+    for k in range(cells):
+        a, b = start[k], start[k + 1]
+        if b - a <= 32:
+            # insertion sort, NaN last (as np.sort); a few values per cell
+            for i in range(a + 1, b):
+                x = values[i]
+                j = i - 1
+                while j >= a and (values[j] > x or (values[j] != values[j] and x == x)):
+                    values[j + 1] = values[j]
+                    j -= 1
+                values[j + 1] = x
+        else:
+            values[a:b].sort()
+        out[cell_of[k]] = values[a] + _pairwise_sum(values, a + 1, b - a - 1)
+
+
+@nb.njit(cache=True, nogil=True)
 def _blank_before(q: np.ndarray, first: np.ndarray) -> None:  # pragma: no cover - compiled
     for i in range(q.shape[0]):
         for t in range(first[i]):
@@ -341,15 +454,7 @@ def build_demand_matrix(
     raw64 = raw.astype(np.int64, copy=False)
     dup, dropped = _fill(raw64, remap, days_ns, qty, kind, lo, n_periods, out, count, first)
     if dup:
-        cells = _cells(raw64, remap, days_ns, kind, lo, n_periods)
-        ok = cells >= 0
-        several = np.zeros(len(cells), dtype=bool)
-        several[ok] = count[cells[ok]] > 1
-        f, v = cells[several], qty[several]
-        order = np.lexsort((v, f))
-        f, v = f[order], v[order]
-        heads = np.flatnonzero(np.r_[True, f[1:] != f[:-1]])
-        out[f[heads]] = np.add.reduceat(v, heads)
+        _sum_shared_cells(raw64, remap, days_ns, qty, kind, lo, n_periods, count, out)
     del count
     if start is not None:
         first[:] = 0

@@ -91,9 +91,17 @@ class SupplySettings:
     disruption_min_days: float = 14.0
 
 
+def _ns(values: pd.Series) -> np.ndarray:
+    """Dates as datetime64[ns]; a column already of that dtype is taken as it is (pandas'
+    to_datetime would return it unchanged, after scanning it)."""
+    if values.dtype == np.dtype("datetime64[ns]"):
+        return values.to_numpy()
+    return pd.to_datetime(values).to_numpy(dtype="datetime64[ns]")
+
+
 def _days(later: pd.Series, earlier: pd.Series) -> np.ndarray:
-    a = pd.to_datetime(later).to_numpy(dtype="datetime64[ns]")
-    b = pd.to_datetime(earlier).to_numpy(dtype="datetime64[ns]")
+    a = _ns(later)
+    b = _ns(earlier)
     diff = (a - b).astype("timedelta64[ns]")
     out = diff.astype(np.int64).astype(np.float64) / _DAY_NS
     out[np.isnat(diff)] = np.nan
@@ -115,7 +123,7 @@ def receipt_facts(receipts: pd.DataFrame, settings: SupplySettings | None = None
     def dates(col: str) -> np.ndarray:
         if col not in receipts.columns:
             return np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-        return pd.to_datetime(receipts[col]).to_numpy(dtype="datetime64[ns]")
+        return _ns(receipts[col])
 
     df = pd.DataFrame(
         {
