@@ -72,4 +72,4 @@ def load_tables(
     repo: Repository, names: tuple[str, ...] = tuple(TABLES)
 ) -> dict[str, pd.DataFrame]:
     """The canonical tables as DataFrames (empty frames for tables with no rows)."""
-    return {name: repo.read_table(name) for name in names}
+    return repo.read_tables(names)

@@ -10,7 +10,14 @@ import sqlalchemy as sa
 
 from bufferwise.model.schema import TABLES
 from bufferwise.storage import tables as t
-from bufferwise.storage.fetch import fetch_frame
+from bufferwise.storage.fetch import (
+    SPLIT_MIN_BYTES,
+    TableRead,
+    cores,
+    fetch_frame,
+    read_sqlite_file,
+    sqlite_file,
+)
 
 # known_ids() key -> (table, column) pairs whose stored values are that kind of id
 ID_SOURCES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -53,6 +60,53 @@ def read_table(conn: sa.Connection, name: str, filters: dict[str, Any]) -> pd.Da
         .order_by(*[bytewise(conn, table.c[k]) for k in spec.key])
     )
     return fetch_frame(conn, stmt, spec)
+
+
+def read_tables(conn: sa.Connection, names: Collection[str]) -> dict[str, pd.DataFrame]:
+    """Canonical tables `names` in full, as `read_table` gives them. From a SQLite file of
+    some size they all come from one committed state, read by child processes (`fetch`)."""
+    for name in names:
+        t.canonical(name)  # KeyError names the known tables
+    found = sqlite_file(conn)
+    if found is not None and names:
+        path, size = found
+        frames = read_sqlite_file(path, _children(conn, list(names), size))
+        if frames is not None:
+            return frames
+    return {name: read_table(conn, name, {}) for name in names}
+
+
+def _table_read(name: str, where: str = "", part: int = 0) -> TableRead:
+    table = t.canonical(name)
+    spec = TABLES[name]
+    return TableRead(
+        name=name,
+        spec=spec,
+        nullable=tuple(bool(table.c[c].nullable) for c in spec.column_names),
+        order=spec.key,
+        where=where,
+        part=part,
+    )
+
+
+def _children(conn: sa.Connection, names: list[str], size: int) -> list[list[TableRead]]:
+    """The reads of each child: demand, the one table that grows with items x days, is cut in
+    two at the middle item id when the file is large and two cores are free."""
+    if "demand" not in names or size < SPLIT_MIN_BYTES or cores() < 2:
+        return [[_table_read(name) for name in names]]
+    items = t.canonical("items")
+    middle = conn.execute(
+        sa.select(items.c.item_id)
+        .order_by(items.c.item_id)
+        .offset(sa.select(sa.func.count() // 2).select_from(items).scalar_subquery())
+        .limit(1)
+    ).scalar_one_or_none()
+    if middle is None:
+        return [[_table_read(name) for name in names]]
+    cut = "'" + str(middle).replace("'", "''") + "'"
+    first = [_table_read("demand", f'"item_id" < {cut}', 0)]
+    first += [_table_read(name) for name in names if name != "demand"]
+    return [first, [_table_read("demand", f'"item_id" >= {cut}', 1)]]
 
 
 def bytewise(conn: sa.Connection, column: sa.Column[Any]) -> sa.ColumnElement[Any]:

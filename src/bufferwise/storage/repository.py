@@ -140,6 +140,14 @@ class Repository:
         with self._read(f"read table {name}") as conn:
             return reads.read_table(conn, name, filters)
 
+    def read_tables(self, names: Iterable[str]) -> dict[str, pd.DataFrame]:
+        """Canonical tables `names` in full, each as `read_table(name)` gives it (empty
+        frames for tables with no rows). From a SQLite file they all come from one committed
+        state, read by a child process without a Python object per row (see `fetch`)."""
+        wanted = list(names)
+        with self._read(f"read tables {', '.join(wanted)}") as conn:
+            return reads.read_tables(conn, wanted)
+
     def table_counts(self) -> dict[str, int]:
         """Rows stored per canonical table."""
         with self._read("count rows") as conn:
