@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import t as student_t
 
 from bufferwise.decide.analysis import Analysis, analyse
 from bufferwise.decide.backtest import BACKTEST_COLUMNS, Backtest, backtest
@@ -79,7 +80,12 @@ DECISION_COLUMNS: tuple[str, ...] = (
     "diagnosis_money_per_year",
     "cash_freed",
     "diagnosis_detail",
+    "expected_fill_rate_ci",
+    "expected_annual_cost_ci",
 )
+
+#: two-sided level of the confidence intervals of the simulated figures
+CI_LEVEL = 0.95
 
 
 @dataclass
@@ -124,6 +130,9 @@ def decision_table(a: Analysis, diag: Diagnosis, drivers: list[str]) -> pd.DataF
     level = r.demand_mean * r.protection_periods("normal") + ss
     periodic = r.policy == POLICY_ORDER_UP_TO
     cur = a.current_ss
+    # Student t over the kernel's independent replications (few: 2-4)
+    reps = a.settings.replications
+    t = float(student_t.ppf(0.5 + CI_LEVEL / 2.0, reps - 1)) if reps > 1 else np.nan
     with np.errstate(divide="ignore", invalid="ignore"):
         cover = np.where(daily > 0, ss / daily, np.nan)
         cur_cover = np.where(daily > 0, cur / daily, np.nan)
@@ -160,6 +169,8 @@ def decision_table(a: Analysis, diag: Diagnosis, drivers: list[str]) -> pd.DataF
             "diagnosis_money_per_year": diag.money_per_year,
             "cash_freed": diag.cash,
             "diagnosis_detail": [" | ".join(d) for d in diag.details],
+            "expected_fill_rate_ci": t * a.chosen("fill_rate_se"),
+            "expected_annual_cost_ci": t * a.chosen("total_cost_se"),
         }
     )
     return table[list(DECISION_COLUMNS)]

@@ -31,9 +31,9 @@ Decide uses it for the items it fits, after the stance is chosen by cost:
   `jit` at zero safety stock, `lean` above, since these items carry normal risk only); the
   cost curves chose the portfolio's service, the allocation chooses where the stock goes.
 * **Figures** of the chosen option at the new level: mean on hand and holding cost and stockout
-  periods from the kernel; fill rate = the calibrated target for every calibrated item (the
-  calibration guarantees the aggregate, not each item); shortage and stockout cost from that
-  fill.
+  periods (and the standard errors) from the kernel; fill rate = the calibrated target for
+  every calibrated item (the calibration guarantees the aggregate, not each item); shortage
+  and stockout cost from that fill.
 
 `calibrate = false` in [decide] keeps the cost-chosen levels everywhere.
 """
@@ -138,6 +138,8 @@ def calibrate_levels(
         stockout_periods_per_year=perf.stockout_periods_per_year[at, 0],
         holding_cost=perf.holding_cost[at, 0],
         stockout_cost=short * r.stockout_cost[rows],
+        fill_rate_se=perf.fill_rate_se[at, 0],
+        total_cost_se=perf.total_cost_se[at, 0],
     )
     return CalibratedChoice(rows, ss, performance, target, levels, validation)
 

@@ -50,7 +50,10 @@ class Performance:
     """Simulated figures at given safety stocks, arrays [rows, levels].
 
     safety_stock [units]; mean_on_hand [units]; short_per_year [units]; fill_rate (type 2);
-    stockout_periods_per_year; holding_cost, stockout_cost [money / year]
+    stockout_periods_per_year; holding_cost, stockout_cost [money / year];
+    fill_rate_se, total_cost_se  standard errors of the fill rate and of the annual holding +
+    stockout cost across the kernel's independent replications (std / sqrt(replications)), as
+    simulated (the curve's monotone smoothing does not touch them)
     """
 
     safety_stock: np.ndarray
@@ -60,6 +63,8 @@ class Performance:
     stockout_periods_per_year: np.ndarray
     holding_cost: np.ndarray
     stockout_cost: np.ndarray
+    fill_rate_se: np.ndarray
+    total_cost_se: np.ndarray
 
     @property
     def total_cost(self) -> np.ndarray:
@@ -175,7 +180,7 @@ class CostEngine:
         rows = r.layer_rows[layer]
         k = ss.shape[1]
         shape = (rows.size, k)
-        on_hand, short, fill, so = (np.zeros(shape) for _ in range(4))
+        on_hand, short, fill, so, fill_se, cost_se = (np.zeros(shape) for _ in range(6))
         if rows.size and k:
             inp = self.inputs(layer)
             periods, warm = self.periods(layer)
@@ -204,6 +209,14 @@ class CostEngine:
                 short[:, j] = res.mean["mean_short"]
                 fill[:, j] = res.mean["fill_rate"]
                 so[:, j] = res.mean["stockout_periods"] / (periods - warm)
+                fill_se[:, j] = res.standard_error["fill_rate"]
+                cost = res.per_replication["mean_on_hand"] * r.holding_per_year[
+                    rows, None
+                ] + res.per_replication["mean_short"] * (
+                    r.periods_per_year * r.stockout_cost[rows, None]
+                )
+                reps = cost.shape[1]
+                cost_se[:, j] = cost.std(axis=1, ddof=1) / np.sqrt(reps) if reps > 1 else np.nan
         per_year = r.periods_per_year
         short_y = short * per_year
         return Performance(
@@ -214,6 +227,8 @@ class CostEngine:
             stockout_periods_per_year=so * per_year,
             holding_cost=on_hand * r.holding_per_year[rows, None],
             stockout_cost=short_y * r.stockout_cost[rows, None],
+            fill_rate_se=fill_se,
+            total_cost_se=cost_se,
         )
 
     def _upper(self, layer: str) -> np.ndarray:
