@@ -87,6 +87,7 @@ def test_sliced_import_stores_what_a_whole_import_stores(
     ],
 )
 @pytest.mark.parametrize("mode", ["default", "strict"])
+@pytest.mark.parametrize("in_process", [None, True], ids=["thread", "process"])
 def test_a_bad_row_in_a_late_slice_leaves_the_database_unchanged(
     repo: Repository,
     db_url: str,
@@ -96,6 +97,7 @@ def test_a_bad_row_in_a_late_slice_leaves_the_database_unchanged(
     code: str,
     column: str,
     mode: str,
+    in_process: bool | None,
 ) -> None:
     import_files(
         db_url, [demand_csv(tmp_path / "old.csv", items=3, days=20, seed=5)], table="demand"
@@ -111,7 +113,9 @@ def test_a_bad_row_in_a_late_slice_leaves_the_database_unchanged(
     monkeypatch.setattr(bulk_module.TableLoader, "add", counting_add)
     path = demand_csv(tmp_path / "demand.csv", items=10, days=60, bad=bad)
     with pytest.raises(ImportRejected) as caught:
-        import_files(db_url, [path], table="demand", mode=mode, slice_rows=50)
+        import_files(
+            db_url, [path], table="demand", mode=mode, slice_rows=50, in_process=in_process
+        )
     (row,) = bad
     message = str(caught.value)
     assert f"demand.csv, row {row}, column {column}" in message
@@ -137,8 +141,13 @@ def test_a_key_repeated_in_a_late_slice_rejects_the_import(
         pdt.assert_frame_equal(frame, before[name], obj=name)
 
 
+@pytest.mark.parametrize("in_process", [None, True], ids=["thread", "process"])
 def test_a_file_unreadable_half_way_is_imported_whole_instead(
-    repo: Repository, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    repo: Repository,
+    db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    in_process: bool | None,
 ) -> None:
     from bufferwise.ingest import pipeline
     from bufferwise.ingest.readers import UnreadableMidway
@@ -156,7 +165,7 @@ def test_a_file_unreadable_half_way_is_imported_whole_instead(
 
     monkeypatch.setattr(pipeline, "read_table_slices", breaking)
     path = demand_csv(tmp_path / "demand.csv", items=5, days=40)
-    summary = import_files(db_url, [path], table="demand", slice_rows=30)
+    summary = import_files(db_url, [path], table="demand", slice_rows=30, in_process=in_process)
     assert summary.result.inserted == 200  # the 60 rows of the first slices are not twice
     assert repo.table_counts()["demand"] == 200
     assert len(repo.list_imports()) == 1

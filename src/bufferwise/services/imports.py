@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from contextlib import closing
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from bufferwise.ingest import (
     read_canonical,
     read_with_mapping,
 )
+from bufferwise.ingest.forked import ForkedSlices, use_process
 from bufferwise.ingest.policy import effective_mode
 from bufferwise.ingest.readers import UnreadableMidway
 from bufferwise.model import TABLES, FileReport, ImportBatch
@@ -208,6 +209,7 @@ def import_files(
     mode: str = "default",
     progress: Callable[[int], None] | None = None,
     slice_rows: int | None = DEFAULT_SLICE_ROWS,
+    in_process: bool | None = None,
 ) -> ImportSummary:
     """Read, validate and store. `mode`: "default" (any row error -> nothing written),
     "skip" (store the good rows, report the rest), "strict" (stop at the first error).
@@ -218,15 +220,20 @@ def import_files(
     as reading everything first. Once a row error makes the import fail (default and strict
     modes) nothing more is written, and the transaction is rolled back at the end.
     The returned batch holds the report (files, problems), not the rows (`tables` is empty).
+    `in_process`: check a file in a forked child process while the parent stores (see
+    `ingest.forked`): None (default) for big files where fork is available and 3 or more CPUs
+    are, True / False to force it either way (True still needs fork; tests use it on small files).
     """
     repo = open_repository(db_url)
     try:
         try:
-            return _import_in_slices(repo, paths, mapping, table, mode, progress, slice_rows)
+            return _import_in_slices(
+                repo, paths, mapping, table, mode, progress, slice_rows, in_process
+            )
         except UnreadableMidway:
             # a file broke after some of its slices were written (and rolled back): read
             # every file whole, which reports it exactly as an unreadable file
-            return _import_in_slices(repo, paths, mapping, table, mode, progress, None)
+            return _import_in_slices(repo, paths, mapping, table, mode, progress, None, False)
     finally:
         repo.close()
 
@@ -239,6 +246,7 @@ def _import_in_slices(
     mode: str,
     progress: Callable[[int], None] | None,
     slice_rows: int | None,
+    in_process: bool | None = None,
 ) -> ImportSummary:
     mapping_obj = load_mapping(mapping) if mapping else None
     planned = plan_inputs(paths, table)
@@ -252,10 +260,16 @@ def _import_in_slices(
     started = time.perf_counter()
     store_s = 0.0
     wait_s = 0.0
-    with repo.import_session() as session:
-        readings: list[FileSlices] = []
+    with repo.import_session() as session, ExitStack() as children:
+        readings: list[FileSlices | ForkedSlices] = []
         for path, tbl in planned:
-            reading = _file_slices(path, tbl, mapping_obj, known, slice_rows)
+            reading: FileSlices | ForkedSlices
+            reading = checked_here = _file_slices(path, tbl, mapping_obj, known, slice_rows)
+            if use_process(checked_here, in_process):
+                for earlier in readings:  # no thread of ours runs at the fork (an earlier
+                    earlier.batch()  # file's per-item checks): its report, cached, is waited for
+                reading = ForkedSlices(checked_here)
+                children.callback(reading.close)
             readings.append(reading)
             learned: dict[str, set[str]] = {}
             with closing(prefetch(iter(reading))) as slices:
@@ -313,13 +327,13 @@ def _copy_ids(known: dict[str, set[str]]) -> dict[str, set[str]]:
     return {k: set(v) for k, v in known.items()}
 
 
-def _seen_before(session: ImportSession, reading: FileSlices) -> bool:
+def _seen_before(session: ImportSession, reading: FileSlices | ForkedSlices) -> bool:
     report = FileReport(reading.file, reading.content_hash, reading.mapping_name)
     return session.previous(report) is not None
 
 
 def _learn_file(
-    known: dict[str, set[str]], reading: FileSlices, learned: dict[str, set[str]]
+    known: dict[str, set[str]], reading: FileSlices | ForkedSlices, learned: dict[str, set[str]]
 ) -> None:
     """After a file: the parent tables it fills are known from now on (with the ids of its
     accepted rows; a parent table given with no good row makes every reference to it
