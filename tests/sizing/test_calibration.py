@@ -155,7 +155,7 @@ def test_origin_half_life_weights_the_inner_origins_toward_the_latest() -> None:
     demand, lead, value = _stationary(300, 80, seed=5)
     demand[:, 60:] *= 2.0
     args = (demand, lead, value, 0.95)
-    equal = calibrated_order_up_to(*args, validation_periods=20, n_origins=4)
+    equal = calibrated_order_up_to(*args, validation_periods=20, n_origins=4, origin_half_life=None)
     latest = calibrated_order_up_to(*args, validation_periods=20, n_origins=1)
     weighted = calibrated_order_up_to(
         *args, validation_periods=20, n_origins=4, origin_half_life=1e-3

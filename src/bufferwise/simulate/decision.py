@@ -108,9 +108,11 @@ def decision_quality(
     unit_value     (n_items,) value of a unit on hand (inventory value = on hand x value);
                    None = 1 (inventory in units)
     sizing_options extra keyword arguments of `calibrated_order_up_to`; by default its
-                   validation_periods is min(test periods, fit periods // 2): the inner
-                   replays run as long as the policy will, as far as the fitting data allow
-                   (the LENGTH of the test period is used, never its demand)
+                   validation_periods is min(test periods, fit periods // 4) (four recent
+                   origins, weighted toward the latest) and its horizon is the test period's
+                   length: the levels stay frozen that long, and the age model extrapolates
+                   the inner replays' fill to it (the LENGTH of the test period is used,
+                   never its demand; docs/decision-quality.md, "Tried in round 3")
     """
     f = np.asarray(fit, dtype=np.float64)
     t = np.asarray(test, dtype=np.float64)
@@ -153,7 +155,10 @@ def decision_quality(
     def agg(s: np.ndarray) -> float:
         return run(s).aggregate_fill_rate()
 
-    options: dict[str, Any] = {"validation_periods": max(min(t.shape[1], f.shape[1] // 2), 1)}
+    options: dict[str, Any] = {
+        "validation_periods": max(min(t.shape[1], f.shape[1] // 4), 1),
+        "horizon": t.shape[1],
+    }
     options.update(sizing_options or {})
     out = DecisionQuality(table=pd.DataFrame(columns=list(QUALITY_COLUMNS)))
     rows: list[dict[str, object]] = []

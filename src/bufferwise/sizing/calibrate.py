@@ -26,6 +26,20 @@ filled / units demanded over all items) meets `target` on demand it has not seen
    group of items instead.
 4. The model is refitted on the whole history and the calibrated knob applied to it.
 
+**Horizon** (``horizon``, ``age_model``): the inner replays run ``validation_periods``, the levels
+may stay frozen longer. With an age model the fill's change with the age of a frozen policy is
+measured inside the history too (`age_origins`: a cut at every period from the middle of the
+history on, each fit at least as long as the replay after it; the levels fitted before each cut
+are replayed to the end of the history), and the units short per age a (periods since the cut)
+are modelled as demand x exp(alpha_cut + beta a) (``"exponential"``: Poisson, one level per cut,
+one common slope beta, `age_decay`) or as a shortfall rate alpha_cut + beta a (``"linear"``).
+The inner replays are then asked for the fill that meets the target averaged over ages
+0 .. horizon - 1 once the measured slope is extrapolated (`inner_target`; exponential:
+inner shortfall = (1 - target) x mean_{a<validation} e^{beta a} / mean_{a<horizon} e^{beta a}).
+The slope depends on the knob it is measured at: knob and slope are iterated to a fixed point
+(slope at the knob, knob for the slope). With the horizon equal to the validation window (or
+None) nothing changes.
+
 Nothing but `history` is read: what comes after it (the test period of a backtest) cannot
 reach the levels. ``calibrate=False`` instead sets x so that the model's *expected* aggregate
 fill (gamma loss functions, docs/sizing.md worked check) equals the target: the uncalibrated
@@ -56,10 +70,19 @@ Distribution = Literal["gamma", "bootstrap"]
 DISTRIBUTIONS: tuple[str, ...] = ("gamma", "bootstrap")
 Grouping = Literal["none", "class", "active_class", "silent"]
 GROUPINGS: tuple[str, ...] = ("none", "class", "active_class", "silent")
+AgeModel = Literal["none", "exponential", "linear"]
+AGE_MODELS: tuple[str, ...] = ("none", "exponential", "linear")
 
 #: highest quantile level any item is stocked to (keeps a zero-value item finite)
 MAX_SERVICE = 0.99999
 _X_LOW, _X_HIGH = -40.0, 40.0
+#: most cuts the age model replays (evenly spaced; each costs a refit and a replay per knob);
+#: None = every period from the middle of the history on
+AGE_CUTS: int | None = None
+#: most rounds of the age model's fixed point (slope at the knob, knob for the slope), and the
+#: knob change that ends it
+AGE_ROUNDS = 20
+_AGE_TOLERANCE = 1e-3
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +102,12 @@ class CalibratedLevels:
                        every item at `max_service` fell short, the knob sits at its ceiling)
     expected_fill      the model's own expected aggregate fill at the chosen levels
     model              the protection-demand model fitted on the whole history
+    horizon            periods the calibration aimed the fill at (the validation window's
+                       length when no age correction applies)
+    age_decay          beta of the age model at the calibrated knob (per period of age; 0 when
+                       no age correction applies)
+    horizon_fill       the fill over `horizon` the calibration predicts at the knob (the pooled
+                       inner fill when no age correction applies; nan when not calibrated)
     """
 
     order_up_to: np.ndarray
@@ -92,6 +121,9 @@ class CalibratedLevels:
     validation_reached: bool
     expected_fill: float
     model: ProtectionDemand
+    horizon: int = 0
+    age_decay: float = 0.0
+    horizon_fill: float = float("nan")
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +171,28 @@ def _rescaled(model: ProtectionDemand, window: np.ndarray) -> ProtectionDemand:
         return model
     rho = realised / modelled
     return replace(model, rate=model.rate * rho, mean=model.mean * rho, sd=model.sd * rho)
+
+
+def _scaled(model: ProtectionDemand, factor: float) -> ProtectionDemand:
+    """The model with every item's demand (rate, mean, sd) times `factor`."""
+    if factor == 1.0:
+        return model
+    return replace(model, rate=model.rate * factor, mean=model.mean * factor, sd=model.sd * factor)
+
+
+def trend_factor(window: np.ndarray, periods: int, low: float = 0.5, high: float = 2.0) -> float:
+    """Mean of the portfolio's total demand per period over the `periods` after `window`, as
+    the straight line fitted (least squares) to the window's totals extrapolates it, over the
+    window's mean total; clipped to [low, high]; 1 when the window has no demand or fewer than
+    two periods."""
+    total = np.nansum(np.asarray(window, dtype=np.float64), axis=0)
+    h = total.shape[0]
+    mean = float(total.mean()) if h else 0.0
+    if h < 2 or mean <= 0:
+        return 1.0
+    slope, intercept = np.polyfit(np.arange(h, dtype=np.float64), total, 1)
+    ahead = float((intercept + slope * (h + np.arange(max(periods, 1)))).mean())
+    return float(np.clip(ahead / mean, low, high))
 
 
 def _quantiles(
@@ -197,6 +251,117 @@ def expected_fill(model: ProtectionDemand, order_up_to: np.ndarray) -> np.ndarra
     return np.clip(out, 0.0, 1.0)
 
 
+def short_by_period(
+    demand: np.ndarray, level: np.ndarray, lead: np.ndarray, warm: np.ndarray
+) -> np.ndarray:
+    """Units short per item and period of base-stock levels replayed with the steady-state warm
+    start of `kernels.replay.replay_base_stock` (same convention, its per-period detail): net
+    stock after period t's demand is S minus the demand of periods t - L .. t (the periods
+    before the replay from `warm`), and the units short in t are that demand beyond S, at most
+    d_t. demand (n, T) without NaN; level (n,); lead (n,) whole periods; warm (n, H)."""
+    d = np.asarray(demand, dtype=np.float64)
+    n, t_len = d.shape
+    lead_i = np.asarray(lead).astype(np.int64)
+    top = int(lead_i.max()) if n else 0
+    before = np.asarray(warm, dtype=np.float64)
+    w = before[:, before.shape[1] - min(top, before.shape[1]) :]
+    if w.shape[1] < top:
+        w = np.concatenate([np.zeros((n, top - w.shape[1])), w], axis=1)
+    cum = np.cumsum(np.concatenate([np.zeros((n, 1)), w, d], axis=1), axis=1)
+    now = np.arange(t_len) + 1 + top
+    window_sum = cum[:, now] - np.take_along_axis(cum, now[None, :] - lead_i[:, None] - 1, axis=1)
+    return np.clip(window_sum - np.asarray(level, dtype=np.float64)[:, None], 0.0, d)
+
+
+def age_decay(
+    short: list[np.ndarray], demand: list[np.ndarray], age_model: str = "exponential"
+) -> float:
+    """Common slope beta of the shortfall with the age of a frozen policy, one level per cut.
+
+    short, demand: per cut, units short and demanded per age 0, 1, ... (summed over items).
+    "exponential": units short ~ Poisson(demand_a exp(alpha_cut + beta a)), beta by Newton on
+    the profile likelihood (alpha_cut at its optimum for each beta); "linear": shortfall rate
+    short_a / demand_a = alpha_cut + beta a, least squares weighted by demand. Cuts without a
+    unit short (exponential) or with fewer than two ages with demand carry no information on
+    beta; 0 when none does."""
+    pairs = [
+        (np.asarray(sh, dtype=np.float64), np.asarray(dm, dtype=np.float64))
+        for sh, dm in zip(short, demand, strict=True)
+    ]
+    if age_model == "linear":
+        num = den = 0.0
+        for sh, dm in pairs:
+            ok = dm > 0
+            if ok.sum() < 2:
+                continue
+            a = np.arange(len(dm))[ok].astype(np.float64)
+            wt = dm[ok]
+            r = sh[ok] / wt
+            a_bar = float((wt * a).sum() / wt.sum())
+            r_bar = float((wt * r).sum() / wt.sum())
+            num += float((wt * (a - a_bar) * (r - r_bar)).sum())
+            den += float((wt * (a - a_bar) ** 2).sum())
+        return num / den if den > 0 else 0.0
+    beta = 0.0
+    for _ in range(60):
+        grad = curv = 0.0
+        for sh, dm in pairs:
+            if sh.sum() <= 0 or dm.sum() <= 0:
+                continue
+            a = np.arange(len(dm), dtype=np.float64)
+            e = dm * np.exp(beta * a)
+            mu = e * (sh.sum() / e.sum())
+            a_bar = float((mu * a).sum() / mu.sum())
+            grad += float((sh * a).sum() - (mu * a).sum())
+            curv += float((mu * (a - a_bar) ** 2).sum())
+        if curv <= 0:
+            return 0.0
+        step = float(np.clip(grad / curv, -0.5, 0.5))
+        beta += step
+        if abs(step) < 1e-10:
+            break
+    return beta
+
+
+def horizon_shortfall(
+    inner_shortfall: float, beta: float, validation: int, horizon: int, age_model: str
+) -> float:
+    """Shortfall (1 - fill) over ages 0 .. horizon - 1 predicted from the one measured over ages
+    0 .. validation - 1 and the age slope beta (`age_decay`): exponential, the ratio of the
+    mean of e^(beta a) over the two spans; linear, plus beta (horizon - validation) / 2.
+    Clipped to [0, 1]."""
+    if age_model == "none" or horizon == validation:
+        return inner_shortfall
+    if age_model == "linear":
+        out = inner_shortfall + beta * (horizon - validation) / 2.0
+    else:
+        out = (
+            inner_shortfall
+            * float(np.exp(beta * np.arange(horizon)).mean())
+            / float(np.exp(beta * np.arange(validation)).mean())
+        )
+    return float(min(max(out, 0.0), 1.0))
+
+
+def inner_target(
+    target: float, beta: float, validation: int, horizon: int, age_model: str
+) -> float:
+    """The fill the inner replays (ages 0 .. validation - 1) must deliver for the fill over
+    ages 0 .. horizon - 1 to meet `target` under the age slope beta (`horizon_shortfall`
+    inverted). Clipped to [0, 1]."""
+    if age_model == "none" or horizon == validation:
+        return target
+    if age_model == "linear":
+        short = (1.0 - target) - beta * (horizon - validation) / 2.0
+    else:
+        short = (
+            (1.0 - target)
+            * float(np.exp(beta * np.arange(validation)).mean())
+            / float(np.exp(beta * np.arange(horizon)).mean())
+        )
+    return float(min(max(1.0 - short, 0.0), 1.0))
+
+
 def _bisect(fill_at: Callable[[float], float], target: float, iterations: int = 50) -> float:
     lo, hi = _X_LOW, _X_HIGH
     if fill_at(hi) < target:
@@ -204,6 +369,43 @@ def _bisect(fill_at: Callable[[float], float], target: float, iterations: int = 
     if fill_at(lo) >= target:
         return lo
     for _ in range(iterations):
+        mid = 0.5 * (lo + hi)
+        if fill_at(mid) >= target:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def age_origins(n_periods: int, max_cuts: int | None = AGE_CUTS) -> list[int]:
+    """Cuts of the age model: every period from the middle of the history (each fit at least
+    as long as the replay after it) to two periods before its end; at most `max_cuts`, evenly
+    spaced back from the last, when given."""
+    first, last = (n_periods + 1) // 2, n_periods - 2
+    if last < first:
+        return []
+    count = last - first + 1
+    step = 1 if max_cuts is None else max(-(-count // max(max_cuts, 1)), 1)
+    return list(range(last, first - 1, -step))[::-1]
+
+
+def _bisect_near(
+    fill_at: Callable[[float], float], target: float, x0: float, tol: float = 1e-6
+) -> float:
+    """`_bisect` started from a bracket around x0 (the previous knob of a fixed point): the
+    bracket doubles until it holds the crossing or reaches [_X_LOW, _X_HIGH]."""
+    width = 0.5
+    while True:
+        lo, hi = max(x0 - width, _X_LOW), min(x0 + width, _X_HIGH)
+        f_lo, f_hi = fill_at(lo), fill_at(hi)
+        if f_hi < target and hi >= _X_HIGH:
+            return hi
+        if f_lo >= target and lo <= _X_LOW:
+            return lo
+        if f_lo < target <= f_hi:
+            break
+        width *= 4.0
+    while hi - lo > tol:
         mid = 0.5 * (lo + hi)
         if fill_at(mid) >= target:
             hi = mid
@@ -236,8 +438,13 @@ def calibrated_order_up_to(
     allocation: Allocation = "portfolio",
     calibrate: bool = True,
     validation_periods: int | None = None,
-    n_origins: int = 3,
-    origin_half_life: float | None = None,
+    n_origins: int = 4,
+    origin_half_life: float | None = 1.0,
+    horizon: int | None = None,
+    age_model: AgeModel = "exponential",
+    age_cuts: int | None = AGE_CUTS,
+    age_rounds: int = AGE_ROUNDS,
+    level_trend: bool = False,
     shrink_periods: float = 0.0,
     half_life: float | None = None,
     rate_uncertainty: bool = True,
@@ -261,13 +468,31 @@ def calibrated_order_up_to(
     target              aggregate unit fill rate in (0, 1)
     allocation          "portfolio" (marginal analysis) or "per_item" (one quantile level)
     calibrate           set the knob on rolling-origin replays (True) or on the model (False)
-    validation_periods  periods after each inner cut (default: a third of the history)
-    n_origins           inner cuts (rolling origin)
+    validation_periods  periods after each inner cut (default: a quarter of the history)
+    n_origins           inner cuts (rolling origin; default 4, each a quarter of the
+                        validation window before the next, each inner fit at least as long as
+                        the validation window)
     origin_half_life    weight the inner origins toward the latest one: origin j cuts back
                         (0 = latest) counts 0.5 ** (j / origin_half_life) in the pooled fill
-                        (its units short and demanded alike); None = equal weights; 1 =
-                        each origin counts half the next later one (docs/decision-quality.md,
-                        "Tried in round 2")
+                        (its units short and demanded alike); None = equal weights; 1 (the
+                        default since round 3) = each origin counts half the next later one
+                        (docs/decision-quality.md, "Tried in round 2", "Tried in round 3")
+    horizon             periods the levels will stay in force (in a backtest, the length of
+                        the replayed period, never its demand); None = validation_periods (no
+                        age correction)
+    age_model           how the fill of a frozen policy changes with its age, measured inside
+                        the history and extrapolated from the validation window to `horizon`
+                        (module docstring, "Horizon"): "exponential" (the default since round
+                        3: units short ~ e^(beta age)), "linear" (shortfall rate linear in age)
+                        or "none" (no correction)
+    age_cuts            most cuts of the age model (`age_origins`); None = every period from
+                        the middle of the history on
+    age_rounds          most rounds of the knob / slope fixed point (1 = the slope measured at
+                        the knob the inner replays ask for, used once)
+    level_trend         scale every model's demand by the linear trend of the portfolio's total
+                        demand in its own window, extrapolated over the periods it is replayed
+                        (inner models: the validation window; the final one: `horizon`),
+                        `trend_factor` (calibrated runs only)
     shrink_periods, half_life, rate_uncertainty, awaken_silent, drift: `protection_demand`
                         options
     sliding             fit every inner model, and the final one, on a window of the same
@@ -322,12 +547,16 @@ def calibrated_order_up_to(
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     if group_by not in GROUPINGS:
         raise InvalidInput(f"group_by {group_by!r} is not one of {', '.join(GROUPINGS)}")
+    if age_model not in AGE_MODELS:
+        raise InvalidInput(f"age_model {age_model!r} is not one of {', '.join(AGE_MODELS)}")
+    if horizon is not None and not horizon >= 1:
+        raise InvalidInput(f"horizon must be >= 1 period, got {horizon}")
     if origin_half_life is not None and not origin_half_life > 0:
         raise InvalidInput(f"origin_half_life must be > 0 origins, got {origin_half_life}")
     start = 0
     group_knobs: dict[str, float] = {}
     if calibrate:
-        v = validation_periods if validation_periods is not None else max(h // 3, 1)
+        v = validation_periods if validation_periods is not None else max(h // 4, 1)
         cuts = inner_origins(h, v, n_origins)
         origin_weight = (
             np.ones(len(cuts))
@@ -344,6 +573,9 @@ def calibrated_order_up_to(
         clean = np.ascontiguousarray(np.nan_to_num(q, nan=0.0))
         windows = [np.ascontiguousarray(clean[:, c : c + v]) for c in cuts]
         scales = [1.0] * len(cuts)
+        if level_trend:
+            scales = [trend_factor(q[:, a:c], v) for a, c in zip(starts, cuts, strict=True)]
+            models = [_scaled(m, r) for m, r in zip(models, scales, strict=True)]
         if common_level:
             rescaled = [_rescaled(m, w) for m, w in zip(models, windows, strict=True)]
             scales = [
@@ -357,13 +589,28 @@ def calibrated_order_up_to(
         ]
         warms = [np.ascontiguousarray(clean[:, :c]) for c in cuts]
         lead_i = lead.astype(np.int64)
+        hz = v if horizon is None else int(horizon)
+        if age_cuts is not None and age_cuts < 1:
+            raise InvalidInput(f"age_cuts must be >= 1 or None, got {age_cuts}")
+        age_at = age_origins(h, age_cuts) if age_model != "none" and hz != v else []
+        age_models = [protection_demand(q[:, :c], lead, **options) for c in age_at]  # type: ignore[arg-type]
+        age_quantiles = [
+            _quantiles(m, q[:, :c], lead, distribution, n_samples, rng, 1.0)
+            for m, c in zip(age_models, age_at, strict=True)
+        ]
+        labels: list[np.ndarray] = []
+        age_labels: list[np.ndarray] = []
+        if group_by != "none":
+            labels = [_group_labels(m, group_by) for m in models]
+            age_labels = [_group_labels(m, group_by) for m in age_models]
 
-        def replayed(x: float, labels: list[np.ndarray] | None = None) -> tuple[float, np.ndarray]:
-            """Pooled replayed fill over the origins (of the items `labels` selects)."""
+        def replayed(x: float, group: str | None = None) -> tuple[float, np.ndarray]:
+            """Pooled replayed fill over the origins and the fill at each (of the items of
+            `group`, or all)."""
             short = demanded = 0.0
             fills = np.empty(len(cuts))
             for j, (qf, w, warm) in enumerate(zip(quantiles, windows, warms, strict=True)):
-                sel = slice(None) if labels is None else labels[j]
+                sel = slice(None) if group is None else labels[j] == group
                 lv = _service_levels(x, cost, allocation, max_service)
                 s = qf(lv)[sel]
                 ww = w[sel]
@@ -374,16 +621,44 @@ def calibrated_order_up_to(
                 fills[j] = 1.0 - s_short / s_demand if s_demand > 0 else 1.0
             return (1.0 - short / demanded if demanded > 0 else 1.0), fills
 
-        knob = _bisect(lambda x: replayed(x)[0], target)
-        pooled, validation = replayed(knob)
-        reached = pooled >= target - 1e-9
+        def slope(x: float, group: str | None = None) -> float:
+            """Age slope of the fill at knob x (`age_decay` over the age cuts)."""
+            lv = _service_levels(x, cost, allocation, max_service)
+            by_age_short, by_age_demand = [], []
+            for k, (qf, c) in enumerate(zip(age_quantiles, age_at, strict=True)):
+                sel = slice(None) if group is None else age_labels[k] == group
+                ww = clean[sel, c:]
+                by_age = short_by_period(ww, qf(lv)[sel], lead_i[sel], clean[sel, :c])
+                by_age_short.append(by_age.sum(axis=0))
+                by_age_demand.append(ww.sum(axis=0))
+            return age_decay(by_age_short, by_age_demand, age_model)
+
+        def solve(group: str | None = None) -> tuple[float, np.ndarray, float, float]:
+            """Knob, fills per origin, age slope and predicted fill over the horizon. With the
+            age model: the knob meeting the target in the inner replays, then (fixed point, at
+            most `age_rounds` times) the age slope at that knob and the knob meeting the
+            inner fill that slope asks for."""
+            x = _bisect(lambda y: replayed(y, group)[0], target)
+            beta = 0.0
+            for _ in range(age_rounds if age_at else 0):
+                beta = slope(x, group)
+                asked = inner_target(target, beta, v, hz, age_model)
+                new = _bisect_near(lambda y: replayed(y, group)[0], asked, x)
+                done = abs(new - x) < _AGE_TOLERANCE
+                x = new
+                if done:
+                    break
+            inner, fills = replayed(x, group)
+            return x, fills, beta, 1.0 - horizon_shortfall(1.0 - inner, beta, v, hz, age_model)
+
+        knob, validation, beta, predicted = solve()
+        reached = predicted >= target - 1e-9
         if group_by != "none":
-            inner_labels = [_group_labels(m, group_by) for m in models]
-            for g in sorted({str(x) for lab in inner_labels for x in lab} - {""}):
-                masks = [lab == g for lab in inner_labels]
+            for g in sorted({str(x) for lab in labels for x in lab} - {""}):
+                masks = [lab == g for lab in labels]
                 if sum(float(w[mk].sum()) for w, mk in zip(windows, masks, strict=True)) <= 0:
                     continue  # no validation demand in this group: it keeps the pooled knob
-                group_knobs[g] = _bisect(lambda x, mk=masks: replayed(x, mk)[0], target)  # type: ignore[misc]
+                group_knobs[g] = solve(g)[0]
     else:
         full = protection_demand(q, lead, **options)  # type: ignore[arg-type]
         final = _quantiles(full, q, lead, distribution, n_samples, rng, 1.0)
@@ -399,8 +674,11 @@ def calibrated_order_up_to(
             return float((f * weight).sum() / total) if total > 0 else 1.0
 
         knob = _bisect(modelled, target)
+        hz, beta, predicted = 0, 0.0, float("nan")
     if calibrate:
         full = protection_demand(q[:, start:], lead, **options)  # type: ignore[arg-type]
+        if level_trend:
+            full = _scaled(full, trend_factor(q[:, start:], hz))
         final = _quantiles(full, q[:, start:], lead, distribution, n_samples, rng, 1.0)
     item_knob = np.full(n, knob)
     if group_knobs:
@@ -424,16 +702,28 @@ def calibrated_order_up_to(
         validation_reached=reached,
         expected_fill=promised,
         model=full,
+        horizon=hz,
+        age_decay=float(beta),
+        horizon_fill=float(predicted),
     )
 
 
 __all__ = [
+    "AGE_CUTS",
+    "AGE_MODELS",
+    "AGE_ROUNDS",
     "ALLOCATIONS",
     "DISTRIBUTIONS",
     "GROUPINGS",
     "MAX_SERVICE",
     "CalibratedLevels",
+    "age_decay",
+    "age_origins",
     "calibrated_order_up_to",
     "expected_fill",
+    "horizon_shortfall",
     "inner_origins",
+    "inner_target",
+    "short_by_period",
+    "trend_factor",
 ]
