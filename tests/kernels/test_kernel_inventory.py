@@ -147,6 +147,38 @@ def test_levels_kernel_same_result_whatever_the_thread_count() -> None:
             ), metric
 
 
+def test_levels_kernel_on_a_subset_with_stream_numbers_equals_those_rows_of_the_whole() -> None:
+    # streams number each row's random streams: a subset of items, each given its row number
+    # in the whole set, draws exactly what it draws there (decide simulates only the items a
+    # risk layer changes and copies the others from the normal layer)
+    inputs, low, high = _mixed_inputs()
+    lows, highs = _levels(low, high)
+    whole = inv.run_simulation_levels(inputs, lows, highs, periods=200, replications=2, seed=5)
+    rows = np.array([4, 1, inputs.n_items - 1])
+    part_inputs = inv.take_rows(inputs, rows)
+    part = inv.run_simulation_levels(
+        part_inputs, lows[rows], highs[rows], periods=200, replications=2, seed=5, streams=rows
+    )
+    plain = inv.run_simulation_levels(
+        part_inputs, lows[rows], highs[rows], periods=200, replications=2, seed=5
+    )
+    for k in range(lows.shape[1]):
+        for metric in inv.METRICS:
+            assert np.array_equal(
+                part[k].per_replication[metric],
+                whole[k].per_replication[metric][rows],
+                equal_nan=True,
+            ), (k, metric)
+    # without stream numbers the subset draws other numbers
+    assert not np.array_equal(
+        plain[0].per_replication["mean_on_hand"], part[0].per_replication["mean_on_hand"]
+    )
+    with pytest.raises(ValueError, match="streams"):
+        inv.run_simulation_levels(
+            part_inputs, lows[rows], highs[rows], periods=20, streams=np.array([0, 1])
+        )
+
+
 def test_levels_kernel_checks_its_levels() -> None:
     inputs, low, high = _mixed_inputs()
     lows, highs = _levels(low, high)

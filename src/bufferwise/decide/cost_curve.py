@@ -93,6 +93,9 @@ class CostEngine:
     _presimulated: dict[str, tuple[np.ndarray, Performance]] = field(
         default_factory=dict, repr=False
     )
+    # the normal layer's curve run as simulated (safety stocks [rows, K], Performance): the
+    # disruption layer copies the rows it does not change (`_reusable_rows`)
+    _normal_run: tuple[np.ndarray, Performance] | None = field(default=None, repr=False)
 
     def layer_seed(self, layer: str) -> int:
         """Kernel seed of a layer: the same for every layer, so that an item simulated in the
@@ -107,31 +110,61 @@ class CostEngine:
 
     def inputs(self, layer: str) -> SimulationInputs:
         if layer not in self._inputs:
-            r = self.risk
-            rows = r.layer_rows[layer]
-            leads = r.lead_time_periods(layer)
-            out = r.outages[layer]
-            p_start = 1.0 - np.exp(-out.rate_per_year[rows] * r.bucket_days / 365.0)
-            days = out.lengths_days
-            has_pool = np.fromiter((days[i].size > 0 for i in rows), dtype=bool, count=rows.size)
-            empty = np.zeros(0)
-            lengths = [empty] * rows.size
-            for j in np.flatnonzero(has_pool):
-                lengths[j] = np.maximum(np.round(days[rows[j]] / r.bucket_days), 1)
-            self._inputs[layer] = prepare_inputs(
-                len(rows),
-                policy=r.policy[rows],
-                lead_time_pool=[leads[i] for i in rows],
-                demand_pool=[r.demand_pool[i] for i in rows],
-                demand_kind=DEMAND_EMPIRICAL,
-                review_period=r.review_periods[rows],
-                moq=r.moq[rows],
-                order_multiple=r.order_multiple[rows],
-                outage_start_prob=np.where(has_pool, np.minimum(p_start, 1.0), 0.0),
-                outage_recovery_prob=1.0,
-                outage_length_pool=lengths,
-            )
+            self._inputs[layer] = self._pack(layer, np.arange(self.risk.layer_rows[layer].size))
         return self._inputs[layer]
+
+    def _pack(self, layer: str, positions: np.ndarray) -> SimulationInputs:
+        """Kernel inputs of the layer's rows at `positions` (indices into its layer_rows)."""
+        r = self.risk
+        rows = r.layer_rows[layer][positions]
+        leads = r.lead_time_periods(layer)
+        out = r.outages[layer]
+        p_start = 1.0 - np.exp(-out.rate_per_year[rows] * r.bucket_days / 365.0)
+        days = out.lengths_days
+        has_pool = np.fromiter((days[i].size > 0 for i in rows), dtype=bool, count=rows.size)
+        empty = np.zeros(0)
+        lengths = [empty] * rows.size
+        for j in np.flatnonzero(has_pool):
+            lengths[j] = np.maximum(np.round(days[rows[j]] / r.bucket_days), 1)
+        return prepare_inputs(
+            len(rows),
+            policy=r.policy[rows],
+            lead_time_pool=[leads[i] for i in rows],
+            demand_pool=[r.demand_pool[i] for i in rows],
+            demand_kind=DEMAND_EMPIRICAL,
+            review_period=r.review_periods[rows],
+            moq=r.moq[rows],
+            order_multiple=r.order_multiple[rows],
+            outage_start_prob=np.where(has_pool, np.minimum(p_start, 1.0), 0.0),
+            outage_recovery_prob=1.0,
+            outage_length_pool=lengths,
+        )
+
+    def _reusable_rows(self, levels: np.ndarray) -> np.ndarray:
+        """Positions in the disruption layer whose simulation would repeat the normal layer's,
+        draw for draw: no outage process, the same lead times in periods, the same levels in
+        the same row (both layers hold every item in the same order and share the kernel's
+        streams), and the normal run at hand. Empty when it is not."""
+        r = self.risk
+        done = self._normal_run
+        rows = r.layer_rows["disruption"]
+        if (
+            done is None
+            or not np.array_equal(rows, r.layer_rows["normal"])
+            or done[0].shape != levels.shape
+        ):
+            return np.zeros(0, dtype=np.int64)
+        out = r.outages["disruption"]
+        calm = np.array(
+            [not (out.rate_per_year[i] > 0 and out.lengths_days[i].size > 0) for i in rows]
+        )
+        lead_d, lead_n = r.lead_time_periods("disruption"), r.lead_time_periods("normal")
+        same_lead = np.array(
+            [lead_d[i] is lead_n[i] or np.array_equal(lead_d[i], lead_n[i]) for i in rows]
+        )
+        same_prot = r.protection_periods("disruption")[rows] == r.protection_periods("normal")[rows]
+        same_levels = (levels == done[0]).all(axis=1)
+        return np.flatnonzero(calm & same_lead & same_prot & same_levels)
 
     def release(self, layer: str) -> None:
         """Drop a layer's packed kernel inputs (rebuilt when the layer is evaluated again)."""
@@ -173,16 +206,22 @@ class CostEngine:
         return self._simulate(layer, ss, cycle_level)
 
     def _simulate(
-        self, layer: str, ss: np.ndarray, cycle_level: np.ndarray | None = None
+        self,
+        layer: str,
+        ss: np.ndarray,
+        cycle_level: np.ndarray | None = None,
+        positions: np.ndarray | None = None,
     ) -> Performance:
-        """`evaluate` of safety stocks [rows, k] by one kernel pass."""
+        """`evaluate` of safety stocks [rows, k] by one kernel pass; `positions` (indices into
+        the layer's rows) simulates only those rows, with the draws they get in the whole
+        layer (`ss` and `cycle_level` then hold those rows only)."""
         r = self.risk
-        rows = r.layer_rows[layer]
+        rows = r.layer_rows[layer] if positions is None else r.layer_rows[layer][positions]
         k = ss.shape[1]
         shape = (rows.size, k)
         on_hand, short, fill, so, fill_se, cost_se = (np.zeros(shape) for _ in range(6))
         if rows.size and k:
-            inp = self.inputs(layer)
+            inp = self.inputs(layer) if positions is None else self._pack(layer, positions)
             periods, warm = self.periods(layer)
             q = r.order_quantity[rows]
             periodic = r.policy[rows] == POLICY_ORDER_UP_TO
@@ -202,6 +241,7 @@ class CostEngine:
                 warmup=warm,
                 replications=self.settings.replications,
                 seed=self.layer_seed(layer),
+                streams=positions,
             )
             self.evaluations += k
             for j, res in enumerate(results):
@@ -262,6 +302,33 @@ class CostEngine:
         frac = (np.arange(g) / (g - 1)) ** 1.5
         return upper[rows, None] * frac[None, :]
 
+    def _run_curve(self, layer: str, levels: np.ndarray) -> Performance:
+        """`_simulate` of a layer's curve levels [rows, K]; the disruption layer simulates only
+        the items its risk changes and copies the others' figures from the normal layer's run
+        (the same draws at the same levels: the same figures, bit for bit)."""
+        if layer == "disruption":
+            reuse = self._reusable_rows(levels)
+            self._normal_run = None if not reuse.size else self._normal_run
+            if reuse.size:
+                assert self._normal_run is not None
+                copied = self._normal_run[1]
+                n = levels.shape[0]
+                todo = np.setdiff1d(np.arange(n), reuse)
+                fields = list(Performance.__dataclass_fields__)
+                merged = {f: np.empty(levels.shape) for f in fields}
+                for f in fields:
+                    merged[f][reuse] = np.asarray(getattr(copied, f))[reuse]
+                if todo.size:
+                    part = self._simulate(layer, levels[todo], positions=todo)
+                    for f in fields:
+                        merged[f][todo] = np.asarray(getattr(part, f))
+                self._normal_run = None
+                return Performance(**merged)
+        perf = self._simulate(layer, levels)
+        if layer == "normal":
+            self._normal_run = (levels.copy(), perf)
+        return perf
+
     def _current_levels(self, layer: str) -> np.ndarray | None:
         """The current buffers [rows] that analysis prices in this layer (items whose whole
         risk it is, NaN as 0), simulated with the curve; None when there are none."""
@@ -281,10 +348,11 @@ class CostEngine:
         then returns their figures without simulating again."""
         grid = self.grid(layer)
         extra = self._current_levels(layer)
+        levels = grid if extra is None else np.column_stack([grid, extra])
+        both = self._run_curve(layer, levels)
         if extra is None:
-            perf = self._simulate(layer, grid)
+            perf = both
         else:
-            both = self._simulate(layer, np.column_stack([grid, extra]))
             g = grid.shape[1]
             fields = list(Performance.__dataclass_fields__)
             self._presimulated[layer] = (

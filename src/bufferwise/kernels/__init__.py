@@ -26,6 +26,7 @@ from bufferwise.kernels.inventory import (
     simulate_levels_kernel,
     simulate_policy,
     simulate_policy_kernel,
+    take_rows,
 )
 from bufferwise.kernels.replay import replay_base_stock
 
@@ -51,4 +52,5 @@ __all__ = [
     "simulate_levels_kernel",
     "simulate_policy",
     "simulate_policy_kernel",
+    "take_rows",
 ]

@@ -420,6 +420,7 @@ def simulate_policy_kernel(
 @njit(cache=True)
 def _simulate_item_levels_nb(
     item: int,
+    stream: int,
     out: np.ndarray,
     arrivals: np.ndarray,
     net: np.ndarray,
@@ -458,16 +459,17 @@ def _simulate_item_levels_nb(
     stock, so they are drawn once per period and shared by every level; each level keeps its
     own stock, orders and lead-time stream (a level draws its n-th lead time for its n-th
     order, as it does alone). Every level's figures are therefore those of a call of
-    `_simulate_item_nb` with that level, bit for bit, for a fraction of the draws."""
+    `_simulate_item_nb` with that level, bit for bit, for a fraction of the draws. `item` is
+    the output row, `stream` the random streams' item number (the row in a full call)."""
     levels = net.shape[0]
     ring = arrivals.shape[0]
     if policy == POLICY_BASE_STOCK:
         review_period = 1
     counted = periods - warmup
     for rep in range(replications):
-        demand_state = stream_key_nb(seed, item, rep, STREAM_DEMAND)
-        outage_state = stream_key_nb(seed, item, rep, STREAM_OUTAGE)
-        lead_key = stream_key_nb(seed, item, rep, STREAM_LEAD_TIME)
+        demand_state = stream_key_nb(seed, stream, rep, STREAM_DEMAND)
+        outage_state = stream_key_nb(seed, stream, rep, STREAM_OUTAGE)
+        lead_key = stream_key_nb(seed, stream, rep, STREAM_LEAD_TIME)
         for j in range(ring):
             for k in range(levels):
                 arrivals[j, k] = 0.0
@@ -629,9 +631,12 @@ def simulate_levels_kernel(
     lost_sales: bool,
     seed: np.uint64,
     ring: int,
+    streams: np.ndarray,
 ) -> np.ndarray:
     """`simulate_policy_kernel` at K levels per item in one pass over the draws; returns
-    f8[N_METRICS, n_items, K, replications].
+    f8[N_METRICS, n_items, K, replications]. `streams` (i8[n]) numbers each row's random
+    streams: row i draws what row streams[i] of a full call draws (np.arange(n): the plain
+    call), so a subset of items can be simulated with the draws it gets in the whole set.
 
     reorder_level, target_level and initial_net are f8[n, K] (level k of every item in column
     k); the other arguments are those of `simulate_policy_kernel`. Column k of the result is,
@@ -649,6 +654,7 @@ def simulate_levels_kernel(
                 longest = lead_time_pool[i, j]
         _simulate_item_levels_nb(
             i,
+            streams[i],
             out,
             np.zeros((min(ring, longest + 2), levels)),
             np.zeros(levels),
@@ -856,6 +862,18 @@ class SimulationInputs:
         return int(self.policy.shape[0])
 
 
+def take_rows(inputs: SimulationInputs, rows: np.ndarray) -> SimulationInputs:
+    """The inputs of the items at `rows` (in that order); pair with `streams=rows` in
+    `run_simulation_levels` to give them the draws they get in the whole set."""
+    idx = np.asarray(rows, dtype=np.int64)
+    per_item = {
+        f: np.ascontiguousarray(getattr(inputs, f)[idx])
+        for f in SimulationInputs.__dataclass_fields__
+        if f != "ring"
+    }
+    return SimulationInputs(**per_item, ring=inputs.ring)
+
+
 def prepare_inputs(
     n_items: int,
     *,
@@ -1047,8 +1065,12 @@ def run_simulation_levels(
     warmup: int = 0,
     lost_sales: bool = False,
     seed: int | np.random.Generator | None = None,
+    streams: np.ndarray | None = None,
 ) -> list[SimulationResult]:
     """`run_simulation` at K levels per item in one kernel pass (`simulate_levels_kernel`).
+
+    streams  i8[n] the random streams' item number of each row (default np.arange(n)): row i
+             then draws exactly what row streams[i] draws in a call over the whole set
 
     reorder_level, target_level  f8[n, K]: column k holds level k of every item
     Returns K results; result k equals, figure for figure, `run_simulation(inputs,
@@ -1065,12 +1087,18 @@ def run_simulation_levels(
     for k in range(low.shape[1]):
         _check_levels(inputs, low[:, k], high[:, k])
     _check_run(periods, warmup, replications)
+    ids = np.ascontiguousarray(
+        np.arange(n, dtype=np.int64) if streams is None else np.asarray(streams, dtype=np.int64)
+    )
+    if ids.shape != (n,) or (ids < 0).any():
+        raise ValueError(f"streams must be {n} non-negative item numbers, got shape {ids.shape}")
     rq = (inputs.policy == POLICY_REORDER_QUANTITY)[:, None]
     start = np.ascontiguousarray(np.where(rq, low + high, high), dtype=np.float64)
     raw = simulate_levels_kernel(  # type: ignore[call-arg]  # numba stubs see no *args
         *kernel_arguments(inputs, low, high, start, periods, warmup, replications, lost_sales),
         np.uint64(resolve_seed(seed)),
         inputs.ring,
+        ids,
     )
     # one summary of all (item, level) rows (each row reduced on its own, as per level), then
     # level k's figures as views of its column
