@@ -97,7 +97,7 @@ def test_carparts_backtest(shared_data) -> None:  # type: ignore[no-untyped-def]
     # decide/calibration.py) with less stock than the uniform cover at the same fill.
     import pandas as pd
 
-    from bufferwise.decide import DecideSettings
+    from bufferwise.services.backtest import CARPARTS_DECIDE, carparts_items
 
     path = shared_data / "carparts_expsmooth" / "carparts_long.csv"
     if not path.is_file():
@@ -110,22 +110,8 @@ def test_carparts_backtest(shared_data) -> None:  # type: ignore[no-untyped-def]
             "quantity": raw["demand"].astype(float),
         }
     )
-    ids = demand["item_id"].unique()
-    items = pd.DataFrame(
-        {
-            "item_id": ids,
-            "unit_cost": 1.0,
-            "holding_rate": 0.25,
-            "criticality": "medium",
-            "nominal_lead_time_days": 30.0,
-            "review_period_days": 0.0,
-            "moq": 0.0,
-            "order_multiple": 1.0,
-            "order_cost": 0.0,
-        }
-    )
-    st = DecideSettings(bucket="month", recent_days=730, warmup_days=360)
-    result = backtest(items, demand, None, split="2000-11-01", settings=st, seed=1)
+    items = carparts_items(list(demand["item_id"].unique()))
+    result = backtest(items, demand, None, split="2000-11-01", settings=CARPARTS_DECIDE, seed=1)
     t = result.totals.set_index("policy")
     assert len(result.items) == 2674 * len(POLICIES)
     rec = t.loc["recommended"]

@@ -203,7 +203,6 @@ def analyse(
         calibration = calibrate_levels(
             engine,
             matrix,
-            chosen,
             merged["safety_stock"][rows_all, chosen],
             merged["fill_rate"][rows_all, chosen],
             st,

@@ -86,17 +86,14 @@ def backtest(
         raise InvalidInput(f"backtest split {cut.date()} leaves no fitting or held-out demand")
     fit_demand = demand[dates < cut]
     fit_receipts = None
-    held_receipts = None
     if receipts is not None and len(receipts):
-        received = pd.to_datetime(receipts["received_date"])
-        fit_receipts = receipts[received < cut]
-        held_receipts = receipts
+        fit_receipts = receipts[pd.to_datetime(receipts["received_date"]) < cut]
     a = analyse(
         items, fit_demand, fit_receipts, equipment_risk=equipment_risk, settings=st, seed=seed
     )
     r = a.risk
     ids = [str(x) for x in r.item_ids]
-    held = held_out(r, st.bucket, demand, held_receipts, cut)
+    held = held_out(r, st.bucket, demand, receipts, cut)  # receipts ordered from `cut` on
     q = held.quantity
 
     def run(ss: np.ndarray) -> Replay:

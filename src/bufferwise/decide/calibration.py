@@ -20,7 +20,9 @@ Decide uses it for the items it fits, after the stance is chosen by cost:
   them and `calibration_min_periods` buckets of history, else nothing changes.
 * **Target**: the fill the cost-chosen levels of those items promise together (model fill
   weighted by mean demand value): the cost trade-off decides how much service the portfolio
-  buys; the calibration decides what stock really delivers it.
+  buys; the calibration decides what stock really delivers it. Held within [0.5, 0.995]
+  (`TARGET_RANGE`): below, the promise is no buffer worth calibrating; above, the inner
+  replays cannot tell the levels apart.
 * **Levels**: `calibrated_order_up_to` on the items' demand matrix with their median lead time
   (buckets), holding cost per unit and year as the value of a unit held, and half the history
   as the inner replay window. The recommended safety stock is the calibrated base-stock level
@@ -49,6 +51,9 @@ from bufferwise.decide.settings import DecideSettings
 from bufferwise.kernels.inventory import POLICY_ORDER_UP_TO
 from bufferwise.profile import DemandMatrix
 from bufferwise.sizing import CalibratedLevels, calibrated_order_up_to
+
+#: the range the calibrated aggregate fill target is held in (module docstring)
+TARGET_RANGE = (0.5, 0.995)
 
 
 @dataclass(frozen=True)
@@ -79,29 +84,28 @@ class CalibratedChoice:
         )
 
 
-def eligible(engine: CostEngine, stance: np.ndarray) -> np.ndarray:
-    """Items the calibrated levels apply to (module docstring)."""
+def eligible(engine: CostEngine) -> np.ndarray:
+    """Items the calibrated levels apply to, whatever their cost-chosen stance (module
+    docstring)."""
     r = engine.risk
     every_bucket = (r.review_periods <= 1) & (
         (r.policy == POLICY_ORDER_UP_TO) | (r.order_quantity <= np.maximum(r.demand_mean, 1.0))
     )
     machine = np.zeros(r.n_items, dtype=bool)
     machine[r.layer_rows["machine_free"]] = True
-    del stance  # every stance: the calibrated level decides the item's stance (module docstring)
     return every_bucket & (r.full_layer == "normal") & ~machine
 
 
 def calibrate_levels(
     engine: CostEngine,
     matrix: DemandMatrix,
-    stance: np.ndarray,
     chosen_ss: np.ndarray,
     chosen_fill: np.ndarray,
     settings: DecideSettings,
 ) -> CalibratedChoice | None:
     """Calibrated safety stocks for the eligible items, or None (module docstring)."""
     r = engine.risk
-    mask = eligible(engine, stance)
+    mask = eligible(engine)
     rows = np.flatnonzero(mask)
     if rows.size < settings.calibration_min_items or matrix.quantity.shape[1] < max(
         settings.calibration_min_periods, 4
@@ -114,7 +118,7 @@ def calibrate_levels(
     weight = r.demand_mean[rows] * r.unit_cost[rows]
     if weight.sum() <= 0:
         weight = r.demand_mean[rows]
-    target = float(np.clip((chosen_fill[rows] * weight).sum() / weight.sum(), 0.5, 0.995))
+    target = float(np.clip((chosen_fill[rows] * weight).sum() / weight.sum(), *TARGET_RANGE))
     value = np.where(r.holding_per_year[rows] > 0, r.holding_per_year[rows], r.unit_cost[rows])
     validation = history.shape[1] // 2
     levels = calibrated_order_up_to(history, lead, value, target, validation_periods=validation)

@@ -1,8 +1,7 @@
 """Replay buffer policies on real held-out demand and real lead times, bucket by bucket.
 
-Shared by the backtest (`decide.backtest`: fit on the first part of the history, replay the
-rest) and by the fill-rate calibration (`decide.calibration`: the same, once more, inside the
-fitting data). `held_out(risk, bucket, demand, receipts, cut)` turns the demand dated on or
+Used by the backtest (`decide.backtest`: fit on the first part of the history, replay the
+rest). `held_out(risk, bucket, demand, receipts, cut)` turns the demand dated on or
 after `cut` into an items x buckets matrix on `bucket` and gives every item the lead times of its
 receipts ordered on or after `cut`, in their real order (the k-th order placed in the replay
 waits the lead time of the k-th such receipt by order date, cycling; an item without any uses
@@ -122,25 +121,17 @@ def held_out(
     demand: pd.DataFrame,
     receipts: pd.DataFrame | None,
     cut: pd.Timestamp,
-    end: pd.Timestamp | None = None,
 ) -> HeldOut:
-    """The demand dated in [cut, end) on `bucket` and the lead times of the receipts ordered in
-    [cut, end) (module docstring), for the risk model's items in its order."""
+    """The demand dated on or after `cut` on `bucket` and the lead times of the receipts
+    ordered on or after it (module docstring), for the risk model's items in its order."""
     ids = [str(x) for x in risk.item_ids]
-    dates = pd.to_datetime(demand["date"])
-    keep = dates >= cut
-    if end is not None:
-        keep &= dates < end
+    keep = pd.to_datetime(demand["date"]) >= cut
     matrix = build_demand_matrix(demand[keep], bucket, item_ids=ids, start=cut)
     pos = {str(k): j for j, k in enumerate(matrix.item_ids)}
     q = np.nan_to_num(matrix.quantity[[pos[i] for i in ids]], nan=0.0)
     by_item: dict[str, pd.DataFrame] = {}
     if receipts is not None and len(receipts):
-        ordered = pd.to_datetime(receipts["order_date"])
-        mine = ordered >= cut
-        if end is not None:
-            mine &= ordered < end
-        held = receipts[mine]
+        held = receipts[pd.to_datetime(receipts["order_date"]) >= cut]
         by_item = {
             str(k): g.sort_values(["order_date", "po_id"], kind="mergesort")
             for k, g in held.groupby("item_id")

@@ -44,6 +44,30 @@ FIT_SHARE: dict[str, float] = {"raf": 4 / 7, "man": 1 / 2, "carparts": 2 / 3}
 #: carparts has no lead times: the stated one [months]
 CARPARTS_LEAD_MONTHS = 1
 
+
+def fit_periods(name: str, n_periods: int) -> int:
+    """Periods of a data set's calendar used for fitting (the first FIT_SHARE of them)."""
+    return round(n_periods * FIT_SHARE[name])
+
+
+def carparts_items(ids: list[str]) -> pd.DataFrame:
+    """The items decide needs for carparts, which has none: the stated lead time, unit cost 1,
+    holding 25 %, criticality medium, continuous review with no lot rules (docs/decide.md)."""
+    return pd.DataFrame(
+        {
+            "item_id": ids,
+            "unit_cost": 1.0,
+            "holding_rate": 0.25,
+            "criticality": "medium",
+            "nominal_lead_time_days": 30.0 * CARPARTS_LEAD_MONTHS,
+            "review_period_days": 0.0,
+            "moq": 0.0,
+            "order_multiple": 1.0,
+            "order_cost": 0.0,
+        }
+    )
+
+
 #: the columns of a data-set backtest table
 BACKTEST_DATASET_COLUMNS: tuple[str, ...] = ("dataset", *QUALITY_COLUMNS)
 
@@ -102,7 +126,7 @@ def load_dataset(name: str, data_dir: Path) -> Dataset:
         col = pd.Index(starts).get_indexer(pd.Index(bucket_start(demand["date"], "month")))
         seen[row[col >= 0], col[col >= 0]] = True
         q = np.where(seen, q, np.nan)
-        fit_n = round(q.shape[1] * FIT_SHARE[name])
+        fit_n = fit_periods(name, q.shape[1])
         keep = ~np.isnan(q[:, fit_n:]).any(axis=1)
         return Dataset(
             name,
@@ -127,7 +151,7 @@ def load_dataset(name: str, data_dir: Path) -> Dataset:
         pd.to_numeric(items["nominal_lead_time_days"]).to_numpy(float) / BUCKET_DAYS[bucket]
     )
     value = pd.to_numeric(items["unit_cost"]).to_numpy(float)
-    fit_n = round(q.shape[1] * FIT_SHARE[name])
+    fit_n = fit_periods(name, q.shape[1])
     return Dataset(name, bucket, np.asarray(ids, dtype=object), q, lead, value, fit_n, starts)
 
 
@@ -161,24 +185,10 @@ def decide_dataset_backtest(name: str, data_dir: Path, *, seed: int = 1) -> Back
     demand = _batch_table(
         data_dir / "carparts_expsmooth" / "carparts_long.csv", "carparts_long", "demand"
     )
-    ids = sorted(demand["item_id"].astype(str).unique())
-    items = pd.DataFrame(
-        {
-            "item_id": ids,
-            "unit_cost": 1.0,
-            "holding_rate": 0.25,
-            "criticality": "medium",
-            "nominal_lead_time_days": 30.0 * CARPARTS_LEAD_MONTHS,
-            "review_period_days": 0.0,
-            "moq": 0.0,
-            "order_multiple": 1.0,
-            "order_cost": 0.0,
-        }
-    )
-    months = pd.PeriodIndex(pd.to_datetime(demand["date"]), freq="M")
-    first, last = months.min(), months.max()
-    fit = round(((last - first).n + 1) * FIT_SHARE[name])
-    split = (first + fit).to_timestamp()
+    items = carparts_items(sorted(demand["item_id"].astype(str).unique()))
+    first_months = bucket_start(demand["date"], "month")
+    months = pd.date_range(first_months.min(), first_months.max(), freq="MS")
+    split = months[fit_periods(name, len(months))]
     return backtest(items, demand, None, split=split, settings=CARPARTS_DECIDE, seed=seed)
 
 
@@ -218,8 +228,10 @@ __all__ = [
     "DEFAULT_TARGETS",
     "FIT_SHARE",
     "Dataset",
+    "carparts_items",
     "dataset_backtest",
     "decide_dataset_backtest",
+    "fit_periods",
     "load_dataset",
     "plant_backtest",
 ]
