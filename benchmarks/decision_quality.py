@@ -83,11 +83,6 @@ ROUND3: dict[str, dict[str, object]] = {
     },
     "(1) the same, 12 age cuts": {**_ROUND2, "age_model": "exponential", "age_cuts": 12},
     "(1) age model linear, 1 origin of fit/2": {**_ROUND2, "age_model": "linear"},
-    "(2) portfolio level trend, 1 origin of fit/2": {
-        **_ROUND2,
-        "age_model": "none",
-        "level_trend": True,
-    },
     "round-2 (a): 4 origins of fit/4 to the latest, no age model": {**_LATEST, "age_model": "none"},
     "(3) age model exponential + 4 origins of fit/4 to the latest": {
         **_LATEST,

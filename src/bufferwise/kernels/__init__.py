@@ -28,7 +28,7 @@ from bufferwise.kernels.inventory import (
     simulate_policy_kernel,
     take_rows,
 )
-from bufferwise.kernels.replay import replay_base_stock
+from bufferwise.kernels.replay import replay_base_stock, replay_base_stock_by_period
 
 __all__ = [
     "DEMAND_EMPIRICAL",
@@ -46,6 +46,7 @@ __all__ = [
     "lead_time_demand_kernel",
     "prepare_inputs",
     "replay_base_stock",
+    "replay_base_stock_by_period",
     "resolve_seed",
     "run_simulation",
     "run_simulation_levels",

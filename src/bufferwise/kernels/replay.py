@@ -21,8 +21,10 @@ def _replay_kernel(
     out_short: np.ndarray,
     out_stockouts: np.ndarray,
     out_on_hand: np.ndarray,
+    out_by_period: np.ndarray,
 ) -> None:  # pragma: no cover - compiled
     n, t_len = demand.shape
+    by_period = out_by_period.shape[1] == t_len and t_len > 0
     h = warm.shape[1]
     max_lead = 0
     for i in range(n):
@@ -59,6 +61,8 @@ def _replay_kernel(
             short = d - avail if d > avail else 0.0
             net -= d
             short_sum += short
+            if by_period:
+                out_by_period[i, t] = short
             if short > 0.0:
                 stockouts += 1
             position = net + on_order
@@ -95,8 +99,31 @@ def replay_base_stock(
         short,
         stockouts,
         on_hand,
+        np.zeros((n, 0)),
     )
     return short, stockouts, on_hand
 
 
-__all__ = ["replay_base_stock"]
+def replay_base_stock_by_period(
+    demand: np.ndarray, level: np.ndarray, lead: np.ndarray, warm: np.ndarray | None = None
+) -> np.ndarray:
+    """Units short per item and period f8[n, T] of the same replay as `replay_base_stock`
+    (same arguments; its row sums are that function's units short)."""
+    d = np.ascontiguousarray(demand, dtype=np.float64)
+    n = d.shape[0]
+    out = np.zeros(d.shape)
+    _replay_kernel(
+        d,
+        np.ascontiguousarray(level, dtype=np.float64),
+        np.ascontiguousarray(lead, dtype=np.int64),
+        np.zeros((n, 0)) if warm is None else np.ascontiguousarray(warm, dtype=np.float64),
+        warm is not None,
+        np.zeros(n),
+        np.zeros(n),
+        np.zeros(n),
+        out,
+    )
+    return out
+
+
+__all__ = ["replay_base_stock", "replay_base_stock_by_period"]

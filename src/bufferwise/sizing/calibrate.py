@@ -55,7 +55,7 @@ from typing import Literal
 import numpy as np
 
 from bufferwise.errors import InvalidInput
-from bufferwise.kernels.replay import replay_base_stock
+from bufferwise.kernels.replay import replay_base_stock, replay_base_stock_by_period
 from bufferwise.sizing.loss import gamma_loss
 from bufferwise.sizing.pooled import (
     ProtectionDemand,
@@ -173,28 +173,6 @@ def _rescaled(model: ProtectionDemand, window: np.ndarray) -> ProtectionDemand:
     return replace(model, rate=model.rate * rho, mean=model.mean * rho, sd=model.sd * rho)
 
 
-def _scaled(model: ProtectionDemand, factor: float) -> ProtectionDemand:
-    """The model with every item's demand (rate, mean, sd) times `factor`."""
-    if factor == 1.0:
-        return model
-    return replace(model, rate=model.rate * factor, mean=model.mean * factor, sd=model.sd * factor)
-
-
-def trend_factor(window: np.ndarray, periods: int, low: float = 0.5, high: float = 2.0) -> float:
-    """Mean of the portfolio's total demand per period over the `periods` after `window`, as
-    the straight line fitted (least squares) to the window's totals extrapolates it, over the
-    window's mean total; clipped to [low, high]; 1 when the window has no demand or fewer than
-    two periods."""
-    total = np.nansum(np.asarray(window, dtype=np.float64), axis=0)
-    h = total.shape[0]
-    mean = float(total.mean()) if h else 0.0
-    if h < 2 or mean <= 0:
-        return 1.0
-    slope, intercept = np.polyfit(np.arange(h, dtype=np.float64), total, 1)
-    ahead = float((intercept + slope * (h + np.arange(max(periods, 1)))).mean())
-    return float(np.clip(ahead / mean, low, high))
-
-
 def _quantiles(
     model: ProtectionDemand,
     window: np.ndarray,
@@ -255,22 +233,9 @@ def short_by_period(
     demand: np.ndarray, level: np.ndarray, lead: np.ndarray, warm: np.ndarray
 ) -> np.ndarray:
     """Units short per item and period of base-stock levels replayed with the steady-state warm
-    start of `kernels.replay.replay_base_stock` (same convention, its per-period detail): net
-    stock after period t's demand is S minus the demand of periods t - L .. t (the periods
-    before the replay from `warm`), and the units short in t are that demand beyond S, at most
-    d_t. demand (n, T) without NaN; level (n,); lead (n,) whole periods; warm (n, H)."""
-    d = np.asarray(demand, dtype=np.float64)
-    n, t_len = d.shape
-    lead_i = np.asarray(lead).astype(np.int64)
-    top = int(lead_i.max()) if n else 0
-    before = np.asarray(warm, dtype=np.float64)
-    w = before[:, before.shape[1] - min(top, before.shape[1]) :]
-    if w.shape[1] < top:
-        w = np.concatenate([np.zeros((n, top - w.shape[1])), w], axis=1)
-    cum = np.cumsum(np.concatenate([np.zeros((n, 1)), w, d], axis=1), axis=1)
-    now = np.arange(t_len) + 1 + top
-    window_sum = cum[:, now] - np.take_along_axis(cum, now[None, :] - lead_i[:, None] - 1, axis=1)
-    return np.clip(window_sum - np.asarray(level, dtype=np.float64)[:, None], 0.0, d)
+    start: `kernels.replay.replay_base_stock_by_period`. demand (n, T) without NaN; level (n,);
+    lead (n,) whole periods; warm (n, H) the demand before the replay."""
+    return replay_base_stock_by_period(demand, level, np.asarray(lead).astype(np.int64), warm)
 
 
 def age_decay(
@@ -444,7 +409,6 @@ def calibrated_order_up_to(
     age_model: AgeModel = "exponential",
     age_cuts: int | None = AGE_CUTS,
     age_rounds: int = AGE_ROUNDS,
-    level_trend: bool = False,
     shrink_periods: float = 0.0,
     half_life: float | None = None,
     rate_uncertainty: bool = True,
@@ -489,10 +453,6 @@ def calibrated_order_up_to(
                         the middle of the history on
     age_rounds          most rounds of the knob / slope fixed point (1 = the slope measured at
                         the knob the inner replays ask for, used once)
-    level_trend         scale every model's demand by the linear trend of the portfolio's total
-                        demand in its own window, extrapolated over the periods it is replayed
-                        (inner models: the validation window; the final one: `horizon`),
-                        `trend_factor` (calibrated runs only)
     shrink_periods, half_life, rate_uncertainty, awaken_silent, drift: `protection_demand`
                         options
     sliding             fit every inner model, and the final one, on a window of the same
@@ -573,9 +533,6 @@ def calibrated_order_up_to(
         clean = np.ascontiguousarray(np.nan_to_num(q, nan=0.0))
         windows = [np.ascontiguousarray(clean[:, c : c + v]) for c in cuts]
         scales = [1.0] * len(cuts)
-        if level_trend:
-            scales = [trend_factor(q[:, a:c], v) for a, c in zip(starts, cuts, strict=True)]
-            models = [_scaled(m, r) for m, r in zip(models, scales, strict=True)]
         if common_level:
             rescaled = [_rescaled(m, w) for m, w in zip(models, windows, strict=True)]
             scales = [
@@ -677,8 +634,6 @@ def calibrated_order_up_to(
         hz, beta, predicted = 0, 0.0, float("nan")
     if calibrate:
         full = protection_demand(q[:, start:], lead, **options)  # type: ignore[arg-type]
-        if level_trend:
-            full = _scaled(full, trend_factor(q[:, start:], hz))
         final = _quantiles(full, q[:, start:], lead, distribution, n_samples, rng, 1.0)
     item_knob = np.full(n, knob)
     if group_knobs:
@@ -725,5 +680,4 @@ __all__ = [
     "inner_origins",
     "inner_target",
     "short_by_period",
-    "trend_factor",
 ]
