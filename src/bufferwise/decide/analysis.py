@@ -94,13 +94,6 @@ class Analysis:
         )
 
 
-def _current(items: pd.DataFrame) -> np.ndarray:
-    if "current_safety_stock" not in items.columns:
-        return np.full(len(items), np.nan)
-    v = pd.to_numeric(items["current_safety_stock"], errors="coerce").to_numpy(dtype=float)
-    return np.where(v >= 0, v, np.nan)
-
-
 def analyse(
     items: pd.DataFrame,
     demand: pd.DataFrame,
@@ -138,7 +131,11 @@ def analyse(
         st = fitted
     engine = engine_for(risk, st, seed)
     curves: dict[str, LayerCurve] = {}
-    current = _current(items)
+    current = (
+        risk.current_safety_stock
+        if risk.current_safety_stock is not None
+        else np.full(risk.n_items, np.nan)
+    )
     current_perf: dict[str, Performance] = {}
     layers = ("normal", "disruption", "rare", "machine_free")
     for k, layer in enumerate(layers):

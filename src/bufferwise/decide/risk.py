@@ -408,7 +408,7 @@ def build_risk_model(
 
 
 def _current_safety_stock(items: pd.DataFrame) -> np.ndarray:
-    """The current buffer [units] per item; NaN where not given or negative (as analysis)."""
+    """The current buffer [units] per item; NaN where not given or negative."""
     if "current_safety_stock" not in items.columns:
         return np.full(len(items), np.nan)
     v = pd.to_numeric(items["current_safety_stock"], errors="coerce").to_numpy(dtype=float)

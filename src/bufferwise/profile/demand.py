@@ -239,47 +239,6 @@ def _cells(
 
 
 @nb.njit(cache=True, nogil=True)
-def _pairwise_sum(a: np.ndarray, lo: int, n: int) -> float:  # pragma: no cover - compiled
-    """Sum of a[lo : lo + n] in the order of numpy's pairwise summation (what `np.add.reduce`
-    of a contiguous float64 run does after its first element): plain for n < 8, eight running
-    sums for n <= 128, halves above."""
-    if n < 8:
-        res = -0.0
-        for i in range(n):
-            res += a[lo + i]
-        return res
-    if n <= 128:
-        r0 = a[lo]
-        r1 = a[lo + 1]
-        r2 = a[lo + 2]
-        r3 = a[lo + 3]
-        r4 = a[lo + 4]
-        r5 = a[lo + 5]
-        r6 = a[lo + 6]
-        r7 = a[lo + 7]
-        i = 8
-        whole = n - n % 8
-        while i < whole:
-            r0 += a[lo + i]
-            r1 += a[lo + i + 1]
-            r2 += a[lo + i + 2]
-            r3 += a[lo + i + 3]
-            r4 += a[lo + i + 4]
-            r5 += a[lo + i + 5]
-            r6 += a[lo + i + 6]
-            r7 += a[lo + i + 7]
-            i += 8
-        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while i < n:
-            res += a[lo + i]
-            i += 1
-        return res
-    half = n // 2
-    half -= half % 8
-    return _pairwise_sum(a, lo, half) + _pairwise_sum(a, lo + half, n - half)
-
-
-@nb.njit(cache=True, nogil=True)
 def _sum_shared_cells(
     raw: np.ndarray,
     remap: np.ndarray,
@@ -291,11 +250,10 @@ def _sum_shared_cells(
     count: np.ndarray,
     out: np.ndarray,
 ) -> None:  # pragma: no cover - compiled
-    """out[cell] = the sum of the cell's values in ascending order, for every cell holding more
-    than one row (count > 1): the figures of sorting the rows by (cell, value) and calling
-    `np.add.reduceat` on each cell's run (its first value plus the pairwise sum of the rest),
-    without sorting all rows. Rows are bucketed by cell (counting sort) and each cell's few
-    values sorted."""
+    """out[cell] = the sum of the cell's values added in ascending order (so the figure does
+    not depend on the order of the rows), for every cell holding more than one row
+    (count > 1), without sorting all rows: rows are bucketed by cell (counting sort) and each
+    cell's few values sorted."""
     size = out.size
     cursor = np.zeros(size, dtype=np.int64)
     for r in range(raw.size):
@@ -348,7 +306,10 @@ def _sum_shared_cells(
                 values[j + 1] = x
         else:
             values[a:b].sort()
-        out[cell_of[k]] = values[a] + _pairwise_sum(values, a + 1, b - a - 1)
+        total_k = values[a]
+        for i in range(a + 1, b):
+            total_k += values[i]
+        out[cell_of[k]] = total_k
 
 
 @nb.njit(cache=True, nogil=True)
