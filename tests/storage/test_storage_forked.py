@@ -127,11 +127,6 @@ def test_the_thread_is_the_default_and_the_child_is_opt_in(
     assert not forked.use_process(FileSlices(path, table="demand", slice_rows=None), True)
     assert forked.use_process(reading, True)
     assert not forked.use_process(reading, False)
-    # were the child made the default, only files of PROCESS_MIN_BYTES or more would fork
-    monkeypatch.setattr(forked, "PROCESS_BY_DEFAULT", True)
-    assert not forked.use_process(reading)
-    monkeypatch.setattr(forked, "PROCESS_MIN_BYTES", 1)
-    assert forked.use_process(reading)
     started: list[int] = []
     real_iter = forked.ForkedSlices.__iter__
 
@@ -141,5 +136,7 @@ def test_the_thread_is_the_default_and_the_child_is_opt_in(
 
     monkeypatch.setattr(forked.ForkedSlices, "__iter__", spying)
     summary = import_files(f"sqlite:///{tmp_path / 'b.db'}", [path], slice_rows=10)
-    assert started == [1] and summary.result.inserted == 30
+    assert started == [] and summary.result.inserted == 30  # the default: a thread
+    summary = import_files(f"sqlite:///{tmp_path / 'c.db'}", [path], slice_rows=10, in_process=True)
+    assert started == [1] and summary.result.inserted == 30  # asked for: the child
     _no_children()

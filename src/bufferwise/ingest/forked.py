@@ -34,13 +34,10 @@ import pandas as pd
 from bufferwise.ingest.pipeline import FileSlices
 from bufferwise.model.batch import ImportBatch
 
-# Files smaller than this are checked in a thread: a fork, and the pickling, do not pay off.
-PROCESS_MIN_BYTES = 32 << 20
-# The child is opt-in: on the shared 2-core machine (2026-11-27) it was no faster than the
-# thread (SQLite sometimes slower), and no machine with more cores was available to measure
-# the gain it should bring there; a default must be chosen by measurement. See
+# The child is opt-in (`setting=True`): on the shared 2-core machine (2026-11-27) it was no
+# faster than the thread (SQLite sometimes slower), and no machine with more cores was at hand
+# to measure the gain it should bring there; a default must be chosen by measurement. See
 # docs/storage.md, "Benchmark".
-PROCESS_BY_DEFAULT = False
 
 
 def fork_available() -> bool:
@@ -49,19 +46,9 @@ def fork_available() -> bool:
 
 
 def use_process(reading: FileSlices, setting: bool | None = None) -> bool:
-    """Whether to check `reading` in a child process: `setting` True / False forces it (True
-    still needs fork and a sliced file), None gives the default (`PROCESS_BY_DEFAULT`: the
-    thread) -- a file under `PROCESS_MIN_BYTES` never forks by default."""
-    if not fork_available() or reading.slice_rows is None:
-        return False
-    if setting is not None:
-        return setting
-    if not PROCESS_BY_DEFAULT:
-        return False
-    try:
-        return reading.path.stat().st_size >= PROCESS_MIN_BYTES
-    except OSError:
-        return False
+    """Whether to check `reading` in a child process: only when asked (`setting` True), fork
+    is available and the file is read in slices; None / False: the thread."""
+    return bool(setting) and fork_available() and reading.slice_rows is not None
 
 
 class ChildFailed(RuntimeError):
@@ -205,8 +192,6 @@ class ForkedSlices:
 
 
 __all__ = [
-    "PROCESS_BY_DEFAULT",
-    "PROCESS_MIN_BYTES",
     "ChildFailed",
     "ForkedSlices",
     "fork_available",
