@@ -68,10 +68,9 @@ def kernel_args(
 
 
 def subset(inputs: SimulationInputs, rows: np.ndarray) -> SimulationInputs:
-    from dataclasses import fields, replace
+    from bufferwise.kernels import take_rows
 
-    changes = {f.name: getattr(inputs, f.name)[rows] for f in fields(inputs) if f.name != "ring"}
-    return replace(inputs, **changes)
+    return take_rows(inputs, rows)
 
 
 LIBRARY_SCRIPT = textwrap.dedent(

@@ -360,6 +360,7 @@ def simulate_policy_kernel(
     demand_pool: np.ndarray,
     demand_pool_len: np.ndarray,
     lead_time_pool: np.ndarray,
+    lead_time_pool_start: np.ndarray,
     lead_time_pool_len: np.ndarray,
     outage_start_prob: np.ndarray,
     outage_recovery_prob: np.ndarray,
@@ -378,14 +379,17 @@ def simulate_policy_kernel(
     Arrays, one row per item (n items): policy i1, reorder_level f8 (s or r), target_level f8
     (S, or Q for (r,Q), or the starting stock for JIT), review_period i8 (periods), moq f8,
     order_multiple f8 (0 = none), demand_kind i1, demand_mean f8, demand_sd f8, demand_pool
-    f8[n, m] with demand_pool_len i8, lead_time_pool i8[n, k] (periods) with lead_time_pool_len i8,
-    outage_start_prob f8, outage_recovery_prob f8, outage_length_pool i8[n, j] with
-    outage_length_pool_len i8, initial_net f8. ``ring`` must exceed the largest lead time + 1.
+    f8[n, m] with demand_pool_len i8, lead_time_pool i8[total] (periods; ragged: item i's pool is
+    lead_time_pool[lead_time_pool_start[i] : lead_time_pool_start[i] + lead_time_pool_len[i]])
+    with lead_time_pool_start i8 and lead_time_pool_len i8, outage_start_prob f8,
+    outage_recovery_prob f8, outage_length_pool i8[n, j] with outage_length_pool_len i8,
+    initial_net f8. ``ring`` must exceed the largest lead time + 1.
     """
     n = policy.shape[0]
     out = np.empty((N_METRICS, n, replications))
     for i in prange(n):
         arrivals = np.zeros(ring)
+        first = lead_time_pool_start[i]  # item i's lead times: a slice of the ragged pool
         _simulate_item_nb(
             i,
             out,
@@ -401,7 +405,7 @@ def simulate_policy_kernel(
             demand_sd[i],
             demand_pool[i],
             demand_pool_len[i],
-            lead_time_pool[i],
+            lead_time_pool[first : first + lead_time_pool_len[i]],
             lead_time_pool_len[i],
             outage_start_prob[i],
             outage_recovery_prob[i],
@@ -619,6 +623,7 @@ def simulate_levels_kernel(
     demand_pool: np.ndarray,
     demand_pool_len: np.ndarray,
     lead_time_pool: np.ndarray,
+    lead_time_pool_start: np.ndarray,
     lead_time_pool_len: np.ndarray,
     outage_start_prob: np.ndarray,
     outage_recovery_prob: np.ndarray,
@@ -649,9 +654,10 @@ def simulate_levels_kernel(
         # a ring just longer than the item's own longest lead time (any ring > lead + 1 gives
         # the same arrivals): [ring, K] stays small and every level's slot is adjacent
         longest = 0
-        for j in range(lead_time_pool_len[i]):
-            if lead_time_pool[i, j] > longest:
-                longest = lead_time_pool[i, j]
+        first = lead_time_pool_start[i]
+        for j in range(first, first + lead_time_pool_len[i]):
+            if lead_time_pool[j] > longest:
+                longest = lead_time_pool[j]
         _simulate_item_levels_nb(
             i,
             streams[i],
@@ -674,7 +680,7 @@ def simulate_levels_kernel(
             demand_sd[i],
             demand_pool[i],
             demand_pool_len[i],
-            lead_time_pool[i],
+            lead_time_pool[first : first + lead_time_pool_len[i]],
             lead_time_pool_len[i],
             outage_start_prob[i],
             outage_recovery_prob[i],
@@ -766,6 +772,67 @@ def pack_pools(
     return packed, lengths
 
 
+def pack_ragged(
+    pools: np.ndarray | Sequence[np.ndarray] | Sequence[Sequence[float]],
+    n_items: int,
+    name: str,
+    dtype: type,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`pack_pools` without the padding: -> (values, starts, lengths), item i's samples being
+    values[starts[i] : starts[i] + lengths[i]] (same inputs, same checks, same messages).
+
+    The rows' values are concatenated in item order; a single shared row (one 1-D array, or a
+    2-D array of one row, for several items) is stored once with every start 0."""
+    if isinstance(pools, np.ndarray) and pools.ndim == 2:
+        arr = np.asarray(pools, dtype=float)
+        shared = arr.shape[0] == 1 and n_items > 1
+        if not shared and arr.shape[0] != n_items:
+            raise ValueError(f"{name}: {arr.shape[0]} rows for {n_items} items")
+        finite = np.isfinite(arr)
+        lengths = finite.sum(axis=1).astype(np.int64)
+        if not np.array_equal(finite, np.arange(arr.shape[1]) < lengths[:, None]):
+            raise ValueError(f"{name}: NaN padding must only come after the values of a row")
+        values = arr[finite]  # row by row: the rows' leading values in item order
+        _check_whole(values, name, dtype)
+        flat: np.ndarray = np.ascontiguousarray(values.astype(dtype))
+    else:
+        rows = [pools] if isinstance(pools, np.ndarray) else list(pools)
+        shared = len(rows) == 1 and n_items > 1
+        if not shared and len(rows) != n_items:
+            raise ValueError(f"{name}: {len(rows)} rows for {n_items} items")
+        arrays = [np.asarray(r) for r in rows]
+        lengths = np.fromiter((a.size for a in arrays), dtype=np.int64, count=len(arrays))
+        if np.issubdtype(dtype, np.integer) and all(a.dtype.kind == "i" for a in arrays):
+            # signed integers are finite whole numbers already: one concatenation, no floats
+            flat = np.concatenate([a.ravel() for a in arrays]).astype(dtype, copy=False)
+        else:
+            floats = np.concatenate([np.asarray(a, dtype=float).ravel() for a in arrays])
+            _check_rows(floats, lengths, name, dtype)
+            flat = floats.astype(dtype)
+        flat = np.ascontiguousarray(flat)
+    if shared:
+        return flat, np.zeros(n_items, dtype=np.int64), np.full(n_items, lengths[0], np.int64)
+    return flat, np.cumsum(lengths) - lengths, lengths
+
+
+def _check_rows(flat: np.ndarray, lengths: np.ndarray, name: str, dtype: type) -> None:
+    """`pack_pools`' checks of concatenated float rows: the first offending item (in item
+    order, a non-finite value before a fractional one within an item) is the one named."""
+    nonfinite = ~np.isfinite(flat)
+    fractional = np.zeros(flat.size, dtype=bool)
+    if np.issubdtype(dtype, np.integer):
+        fractional = ~nonfinite & (flat != np.round(flat))
+    if nonfinite.any() or fractional.any():
+        ends = np.cumsum(lengths)
+        first_bad = int(np.argmax(nonfinite)) if nonfinite.any() else flat.size
+        first_frac = int(np.argmax(fractional)) if fractional.any() else flat.size
+        item_bad = int(np.searchsorted(ends, first_bad, side="right"))
+        item_frac = int(np.searchsorted(ends, first_frac, side="right"))
+        if item_bad <= item_frac:
+            raise ValueError(f"{name}: item {item_bad} has a NaN or infinite value")
+        _check_whole(flat[first_frac : first_frac + 1], name, dtype)
+
+
 @njit(cache=True)
 def _scatter_rows(
     flat: np.ndarray, starts: np.ndarray, lengths: np.ndarray, packed: np.ndarray
@@ -838,7 +905,12 @@ def _column(value: object, n: int, name: str, dtype: type) -> np.ndarray:
 
 @dataclass(frozen=True)
 class SimulationInputs:
-    """Validated, contiguous kernel inputs for n items (everything except the policy levels)."""
+    """Validated, contiguous kernel inputs for n items (everything except the policy levels).
+
+    The lead-time pools are ragged: item i's lead times [periods] are
+    lead_time_pool[lead_time_pool_start[i] : lead_time_pool_start[i] + lead_time_pool_len[i]]
+    (one flat i8 array; items may share values). The demand and outage-length pools are dense
+    [n, width] rows with their lengths."""
 
     policy: np.ndarray
     review_period: np.ndarray
@@ -850,6 +922,7 @@ class SimulationInputs:
     demand_pool: np.ndarray
     demand_pool_len: np.ndarray
     lead_time_pool: np.ndarray
+    lead_time_pool_start: np.ndarray
     lead_time_pool_len: np.ndarray
     outage_start_prob: np.ndarray
     outage_recovery_prob: np.ndarray
@@ -866,12 +939,27 @@ def take_rows(inputs: SimulationInputs, rows: np.ndarray) -> SimulationInputs:
     """The inputs of the items at `rows` (in that order); pair with `streams=rows` in
     `run_simulation_levels` to give them the draws they get in the whole set."""
     idx = np.asarray(rows, dtype=np.int64)
+    ragged = ("lead_time_pool", "lead_time_pool_start")
     per_item = {
         f: np.ascontiguousarray(getattr(inputs, f)[idx])
         for f in SimulationInputs.__dataclass_fields__
-        if f != "ring"
+        if f != "ring" and f not in ragged
     }
-    return SimulationInputs(**per_item, ring=inputs.ring)
+    lengths = per_item["lead_time_pool_len"]
+    old = inputs.lead_time_pool_start[idx]
+    if old.size and np.all(old == old[0]) and np.all(lengths == lengths[0]):
+        # one shared pool (or one item): kept once
+        pool = inputs.lead_time_pool[old[0] : old[0] + lengths[0]].copy()
+        starts = np.zeros(idx.size, dtype=np.int64)
+    else:
+        # the rows' values gathered in the given order: value j of the result comes from
+        # old start + (j - new start) of its item
+        starts = np.cumsum(lengths) - lengths
+        gather = np.repeat(old - starts, lengths) + np.arange(int(lengths.sum()))
+        pool = inputs.lead_time_pool[gather]
+    return SimulationInputs(
+        **per_item, lead_time_pool=pool, lead_time_pool_start=starts, ring=inputs.ring
+    )
 
 
 def prepare_inputs(
@@ -914,7 +1002,7 @@ def prepare_inputs(
         raise ValueError("demand_pool: every item with empirical demand needs at least one value")
     if np.any(dpool < 0):
         raise ValueError("demand_pool: demand must be >= 0")
-    lpool, llen = pack_pools(lead_time_pool, n, "lead_time_pool", np.int64)
+    lpool, lstart, llen = pack_ragged(lead_time_pool, n, "lead_time_pool", np.int64)
     if np.any(llen < 1):
         raise ValueError("lead_time_pool: every item needs at least one lead time (periods)")
     if np.any(lpool < 0):
@@ -950,6 +1038,7 @@ def prepare_inputs(
         dpool,
         dlen,
         lpool,
+        lstart,
         llen,
         start,
         recover,
@@ -1002,6 +1091,7 @@ def kernel_arguments(
         inputs.demand_pool,
         inputs.demand_pool_len,
         inputs.lead_time_pool,
+        inputs.lead_time_pool_start,
         inputs.lead_time_pool_len,
         inputs.outage_start_prob,
         inputs.outage_recovery_prob,
@@ -1240,8 +1330,9 @@ def lead_time_demand_kernel(
     Each sample draws P = L + R (+ a delay from delay_pool with probability disruption_prob),
     then adds floor(P) bootstrapped per-period values from demand_pool plus the fractional
     share of one more. With a finite forecast[i], pool values are forecast errors and each
-    period is max(forecast + error, 0). Arrays as in ``simulate_policy_kernel``; lead times and
-    delays in (possibly fractional) periods. One stream per (seed, item_offset + item): results
+    period is max(forecast + error, 0). Pools are dense `pack_pools` rows (f8[n, k] with their
+    lengths; the lead-time pool too, unlike ``simulate_policy_kernel``'s ragged one); lead times
+    and delays in (possibly fractional) periods. One stream per (seed, item_offset + item): results
     do not depend on the thread count, nor on how a caller splits its items into chunks.
     """
     n = demand_pool.shape[0]

@@ -119,6 +119,7 @@ def simulate_policy_reference(
     demand_pool: np.ndarray,
     demand_pool_len: np.ndarray,
     lead_time_pool: np.ndarray,
+    lead_time_pool_start: np.ndarray,
     lead_time_pool_len: np.ndarray,
     outage_start_prob: np.ndarray,
     outage_recovery_prob: np.ndarray,
@@ -225,9 +226,9 @@ def simulate_policy_reference(
                         multiple = float(order_multiple[i])
                         if multiple > 0.0:
                             quantity = math.ceil(quantity / multiple - ROUNDING_SLACK) * multiple
-                        lead = int(
-                            lead_time_pool[i, index(lead_stream.next(), int(lead_time_pool_len[i]))]
-                        )
+                        # item i's pool: a slice of the ragged pool
+                        pick = index(lead_stream.next(), int(lead_time_pool_len[i]))
+                        lead = int(lead_time_pool[int(lead_time_pool_start[i]) + pick])
                         arrivals[(slot + lead + 1) % ring] += quantity
                         on_order += quantity
                         if counting:
