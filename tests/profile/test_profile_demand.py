@@ -387,3 +387,28 @@ def test_common_calendar_with_start_and_end() -> None:
     common = common.set_index("item_id")
     assert common["periods"].tolist() == [4, 4]  # January to April for both
     assert common["mean"].tolist() == [0.25, 0.5]
+
+
+@pytest.mark.parametrize("ordered", [True, False])
+def test_identity_factorize_groups_as_pandas(ordered: bool) -> None:
+    # the readers share one object per distinct text; the fast path factorizes pointers and
+    # must still merge equal texts held by other objects and keep None / NaN missing
+    from bufferwise.profile.demand import _factorize
+
+    rng = np.random.default_rng(7)
+    ids = np.array([f"ITEM{i:05d}" for i in range(3_000)], dtype=object)
+    pick = rng.integers(0, len(ids), 200_000)
+    values = ids[np.sort(pick) if ordered else pick]
+    values[11] = None
+    values[13] = np.nan
+    values[17] = "".join(["ITEM", str(values[19])[4:]])  # equal text, another object
+    codes, uniques = _factorize(values)
+    expected_codes, expected_uniques = pd.factorize(values)
+    assert len(uniques) == len(expected_uniques)
+    got = np.where(codes >= 0, np.append(uniques.astype(object), None)[codes], None)
+    want = np.where(
+        expected_codes >= 0, np.append(expected_uniques.astype(object), None)[expected_codes], None
+    )
+    assert (got == want).all()
+    assert codes[11] == codes[13] == -1
+    assert codes[17] == codes[19]
