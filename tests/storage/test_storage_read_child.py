@@ -21,7 +21,9 @@ from bufferwise.storage import fetch, open_repository
 
 @pytest.fixture
 def child_always(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Read every file database through the children, the largest table split in two."""
+    """Read every file database through the children, the largest table split in two (the
+    native reader, tried first, is switched off: tests/storage/test_storage_read_native.py)."""
+    monkeypatch.setattr("bufferwise.storage.reads.read_native", lambda *args: None)
     monkeypatch.setattr(fetch, "CHILD_MIN_BYTES", 0)
     monkeypatch.setattr("bufferwise.storage.reads.SPLIT_MIN_BYTES", 0)
     monkeypatch.setattr("bufferwise.storage.reads.cores", lambda: 2)

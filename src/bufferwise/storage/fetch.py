@@ -283,7 +283,7 @@ class _Assembler:
         if "int" in kinds or len(runs) != len(set(runs)):
             return self._frame_by_columns()
         # one block per dtype, filled column by column: no consolidating copy afterwards
-        n = sum(len(s) for s in (self.parts[p][0] for p in self.parts)) if self.parts else 0
+        n = self._rows()
         pieces: list[pd.DataFrame] = []
         j = 0
         for group in runs:
@@ -298,6 +298,9 @@ class _Assembler:
         if len(pieces) == 1:
             return pieces[0]
         return pd.concat(pieces, axis=1, copy=False)
+
+    def _rows(self) -> int:
+        return sum(len(self.parts[p][0]) for p in self.parts) if self.parts else 0
 
     def _fill(self, j: int, out: np.ndarray) -> None:
         c = self.spec.columns[j]
@@ -370,7 +373,7 @@ _CHILD = Path(__file__).with_name("sqlite_child.py")
 _FILL = {"str": "''", "date": "''", "datetime": "''", "float": "0.0", "int": "0"}
 # what every child reads first, in its read transaction: imports are the only writes to the
 # canonical tables, and each records itself in `imports`, so equal answers = one state
-_STATE = "SELECT count(*), max(import_id) FROM imports"
+STATE_SQL = "SELECT count(*), max(import_id) FROM imports"
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,7 +438,7 @@ def _child(path: Path, reads: list[TableRead], assemblers: dict[str, _Assembler]
         "uri": f"file:{urllib.parse.quote(str(path.resolve()))}?mode=ro",
         "parent": os.getpid(),
         "batch_rows": CHILD_BATCH_ROWS,
-        "state": _STATE,
+        "state": STATE_SQL,
         "queries": [
             {
                 "source": source(r),

@@ -12,12 +12,14 @@ from bufferwise.model.schema import TABLES
 from bufferwise.storage import tables as t
 from bufferwise.storage.fetch import (
     SPLIT_MIN_BYTES,
+    STATE_SQL,
     TableRead,
     cores,
     fetch_frame,
     read_sqlite_file,
     sqlite_file,
 )
+from bufferwise.storage.sqlite_native import read_native
 
 # known_ids() key -> (table, column) pairs whose stored values are that kind of id
 ID_SOURCES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -70,7 +72,10 @@ def read_tables(conn: sa.Connection, names: Collection[str]) -> dict[str, pd.Dat
     found = sqlite_file(conn)
     if found is not None and names:
         path, size = found
-        frames = read_sqlite_file(path, _children(conn, list(names), size))
+        parts = _children(conn, list(names), size)
+        frames = read_native(path, parts, STATE_SQL)
+        if frames is None:
+            frames = read_sqlite_file(path, parts)
         if frames is not None:
             return frames
     return {name: read_table(conn, name, {}) for name in names}
