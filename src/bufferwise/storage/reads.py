@@ -66,7 +66,8 @@ def read_table(conn: sa.Connection, name: str, filters: dict[str, Any]) -> pd.Da
 
 def read_tables(conn: sa.Connection, names: Collection[str]) -> dict[str, pd.DataFrame]:
     """Canonical tables `names` in full, as `read_table` gives them. From a SQLite file of
-    some size they all come from one committed state, read by child processes (`fetch`)."""
+    some size they all come from one committed state, read in compiled code by threads of this
+    process (`sqlite_native`) or, where that cannot run, by child processes (`fetch`)."""
     for name in names:
         t.canonical(name)  # KeyError names the known tables
     found = sqlite_file(conn)
