@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -320,17 +321,56 @@ def child_import(url: str, items: int) -> dict[str, Any]:
     return {"generate_s": generate_s, "import_s": import_s, "rows": rows, "peak_gib": peak_gib()}
 
 
-def child_analyze(url: str, warm_url: str) -> dict[str, Any]:
+class StepMemory:
+    """Resident size sampled every 0.2 s during the timed analyze, labelled with the stage and
+    step that analyze last reported (`--memory`): the largest sample of each step."""
+
+    def __init__(self) -> None:
+        import threading
+
+        from bufferwise.services import analyze as service
+
+        self.label = "read"
+        self.peaks: dict[str, float] = {}
+        self.stop = threading.Event()
+        original = service._Steps.progress
+
+        def progress(steps: Any, step: str, done: int, total: int) -> None:
+            self.label = f"{steps.stage}.{step}"
+            original(steps, step, done, total)
+
+        service._Steps.progress = progress  # type: ignore[method-assign]
+        self.thread = threading.Thread(target=self.sample, daemon=True)
+
+    def tick(self, stage: str, done: int, total: int) -> None:
+        if not self.label.startswith(stage + "."):
+            self.label = stage
+
+    def sample(self) -> None:
+        page = os.sysconf("SC_PAGE_SIZE")
+        while not self.stop.wait(0.2):
+            with open("/proc/self/statm") as statm:
+                rss = int(statm.read().split()[1]) * page / 2**30
+            self.peaks[self.label] = max(self.peaks.get(self.label, 0.0), rss)
+
+
+def child_analyze(url: str, warm_url: str, memory: bool = False) -> dict[str, Any]:
     from bufferwise.services.analyze import analyze
     from bufferwise.settings import Settings
 
     settings = Settings()
     analyze(warm_url, settings)  # compiles (or loads) the numba kernels; not timed
     warm_peak = peak_gib()
+    trace = StepMemory() if memory else None
+    if trace is not None:
+        trace.thread.start()
     t0 = time.perf_counter()
-    result = analyze(url, settings)
+    result = analyze(url, settings, progress=trace.tick if trace is not None else None)
     total_s = time.perf_counter() - t0
+    if trace is not None:
+        trace.stop.set()
     return {
+        "step_peaks_gib": trace.peaks if trace is not None else {},
         "total_s": total_s,
         "timings": dict(result.timings),
         "items": len(result.decisions.items),
@@ -378,6 +418,10 @@ def report(items: int, imp: dict[str, Any], ana: dict[str, Any]) -> None:
         + (f", its slowest step {worst[0]} ({worst[1]:.1f} s)" if worst else "")
     )
     print(f"  peak memory: {ana['peak_gib']:.2f} GiB (warm-up alone {ana['warmup_peak_gib']:.2f})")
+    if ana.get("step_peaks_gib"):
+        print("  resident memory by step (largest 0.2 s sample, GiB):")
+        for step, gib in ana["step_peaks_gib"].items():
+            print(f"      {step:<28} {gib:5.2f}")
     print(f"  stances: {ana['stances']}")
     for note in ana["notes"]:
         print(f"  note: {note}")
@@ -403,12 +447,15 @@ def main() -> None:
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--warm-url", help=argparse.SUPPRESS)
     parser.add_argument("--reuse", action="store_true", help="reuse an imported --keep database")
+    parser.add_argument(
+        "--memory", action="store_true", help="sample resident memory and print each step's peak"
+    )
     args = parser.parse_args()
     if args.child == "import":
         print(json.dumps(child_import(args.url, args.items)))
         return
     if args.child == "analyze":
-        print(json.dumps(child_analyze(args.url, args.warm_url)))
+        print(json.dumps(child_analyze(args.url, args.warm_url, args.memory)))
         return
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
@@ -426,7 +473,8 @@ def main() -> None:
             db.unlink(missing_ok=True)
             imp = run_child("--child", "import", "--url", url, "--items", str(args.items))
             (folder / f"plant_{args.items}.import.json").write_text(json.dumps(imp))
-        ana = run_child("--child", "analyze", "--url", url, "--warm-url", warm_url)
+        memory = ["--memory"] if args.memory else []
+        ana = run_child("--child", "analyze", "--url", url, "--warm-url", warm_url, *memory)
         report(args.items, imp, ana)
 
 

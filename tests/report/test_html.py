@@ -203,15 +203,19 @@ def test_hostile_item_id_is_escaped_everywhere(result: AnalysisResult) -> None:
     decisions = dataclasses.replace(
         result.decisions, items=rename(result.decisions.items), analysis=analysis
     )
+    matrix = result.profiles.matrix
+    assert matrix is not None
+    matrix_ids = matrix.item_ids.copy().astype(object)
+    matrix_ids[matrix_ids == old] = new
     profiles = dataclasses.replace(
         result.profiles,
         demand=rename(result.profiles.demand),
         supply=rename(result.profiles.supply),
+        matrix=dataclasses.replace(matrix, item_ids=matrix_ids),
     )
     hostile = dataclasses.replace(
         result,
         items=rename(result.items),
-        demand=rename(result.demand),
         receipts=rename(result.receipts),
         profiles=profiles,
         decisions=decisions,

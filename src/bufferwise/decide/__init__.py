@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import t as student_t
 
-from bufferwise.decide.analysis import Analysis, analyse
+from bufferwise.decide.analysis import Analysis, analyse, decide_matrix
 from bufferwise.decide.backtest import BACKTEST_COLUMNS, Backtest, backtest
 from bufferwise.decide.costs import DEFAULT_STOCKOUT_MULTIPLE, stockout_costs
 from bufferwise.decide.diagnose import CODES, FINDING_COLUMNS, Diagnosis, diagnose
@@ -42,7 +42,7 @@ from bufferwise.decide.settings import DecideSettings, DiagnoseSettings
 from bufferwise.decide.stance import STANCES, choose, cover_limit, tie_tolerance, zones
 from bufferwise.equipment.item_risk import SupplyOutageProcess
 from bufferwise.kernels.inventory import POLICY_ORDER_UP_TO
-from bufferwise.profile import Profiles
+from bufferwise.profile import DemandMatrix, Profiles
 from bufferwise.sizing.analytic import cost_optimal_cycle_service_level
 
 Progress = Callable[[str, int, int], None]
@@ -178,7 +178,7 @@ def decision_table(a: Analysis, diag: Diagnosis, drivers: list[str]) -> pd.DataF
 
 def decide_items(
     items: pd.DataFrame,
-    demand: pd.DataFrame,
+    demand: pd.DataFrame | None,
     receipts: pd.DataFrame | None,
     profiles: Profiles | None = None,
     equipment_risk: Mapping[str, SupplyOutageProcess] | None = None,
@@ -187,6 +187,7 @@ def decide_items(
     progress: Progress | None = None,
     *,
     stockout_multiples: Mapping[str, float] | None = None,
+    matrix: DemandMatrix | None = None,
 ) -> Decisions:
     """Stance, buffer, explanation and mistakes of every item, and the portfolio view.
 
@@ -198,6 +199,8 @@ def decide_items(
     progress        progress(stage, done, total); stages risk, cost_curves, stance,
                     diagnose, explain, portfolio
     stockout_multiples  criticality -> multiple of unit cost per unit short (costs.py)
+    matrix          `decide_matrix(items, demand, settings)` built beforehand; `demand` may
+                    then be None (with `profiles` given), so that the caller can let it go
     """
     st = settings or DecideSettings()
     a = analyse(
@@ -210,6 +213,7 @@ def decide_items(
         seed=seed,
         progress=progress,
         stockout_multiples=stockout_multiples,
+        matrix=matrix,
     )
     if progress is not None:
         progress("diagnose", 0, 1)
@@ -258,6 +262,7 @@ __all__ = [
     "choose",
     "cover_limit",
     "decide_items",
+    "decide_matrix",
     "decision_table",
     "diagnose",
     "drivers_for",

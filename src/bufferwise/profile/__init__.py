@@ -79,6 +79,8 @@ class Profiles:
     bucket       "day", "week" or "month"
     period_starts  first day of each bucket of the demand calendar
     notes        what a planner should know about the inputs (dropped rows, gaps)
+    matrix       the bucketed demand the profiles were measured on (None: no demand rows);
+                 the report draws each item's demand history from it
     """
 
     demand: pd.DataFrame
@@ -88,6 +90,7 @@ class Profiles:
     bucket: str
     period_starts: np.ndarray
     notes: list[str] = field(default_factory=list)
+    matrix: DemandMatrix | None = None
 
 
 def _lead_time_buckets(
@@ -206,6 +209,7 @@ def profile_all(
                     dprof[col] = fc[col].to_numpy()
         period_starts = matrix.period_starts
     else:
+        matrix = None
         if bucket not in BUCKET_DAYS:
             raise InvalidInput(f"bucket {bucket!r} is not one of {', '.join(BUCKET_DAYS)}")
         notes.append("no demand rows: the demand profile is empty")
@@ -239,6 +243,7 @@ def profile_all(
         bucket=bucket,
         period_starts=period_starts,
         notes=notes,
+        matrix=matrix,
     )
 
 

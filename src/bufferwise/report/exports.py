@@ -238,10 +238,9 @@ def table_to_csv(df: pd.DataFrame) -> bytes:
 
 def data_date(result: AnalysisResult) -> dt.datetime:
     """The last demand date of the data (midnight), the fixed timestamp of the workbook."""
-    dates = pd.to_datetime(result.demand["date"], errors="coerce") if len(result.demand) else None
-    if dates is None or dates.isna().all():
+    last = result.demand_window[1]
+    if last is None:
         return FALLBACK_DATE
-    last = pd.Timestamp(dates.max())
     if last.tzinfo is not None:
         last = last.tz_convert("UTC").tz_localize(None)
     return max(last.normalize().to_pydatetime(), FALLBACK_DATE)

@@ -193,25 +193,15 @@ def _item_index(result: AnalysisResult) -> dict[str, int]:
 
 
 def _demand_series(result: AnalysisResult, item_id: str) -> tuple[list[str], list[float]]:
-    """The item's demand per bucket over the whole demand calendar (0 where none)."""
-    from bufferwise.profile import bucket_start
-
-    bucket = result.profiles.bucket
-    d = result.demand[result.demand["item_id"].astype(str) == item_id]
+    """The item's demand per bucket over the whole demand calendar (0 where none), from the
+    bucketed demand the profiles were measured on."""
+    matrix = result.profiles.matrix
     starts = np.asarray(result.profiles.period_starts).astype("datetime64[D]")
-    if len(d):
-        b = bucket_start(pd.to_datetime(d["date"]).to_numpy(), bucket)
-        per = (
-            pd.Series(pd.to_numeric(d["quantity"], errors="coerce").fillna(0.0).to_numpy())
-            .groupby(b)
-            .sum()
-        )
-    else:
-        per = pd.Series(dtype=float)
-    if starts.size == 0:
-        starts = np.asarray(per.index, dtype="datetime64[D]")
-    per.index = np.asarray(per.index, dtype="datetime64[D]")
-    values = per.reindex(starts, fill_value=0.0).to_numpy(dtype=float)
+    values = np.zeros(starts.size)
+    if matrix is not None:
+        row = np.flatnonzero(matrix.item_ids.astype(str) == item_id)
+        if row.size:
+            values = np.nan_to_num(matrix.quantity[row[0]], nan=0.0)
     return [str(s) for s in starts], values.tolist()
 
 
@@ -632,12 +622,10 @@ def _script_safe(js: str) -> str:
 
 
 def _data_window(result: AnalysisResult) -> tuple[str, str]:
-    if len(result.demand) == 0:
+    first, last = result.demand_window
+    if first is None or last is None:
         return "-", "-"
-    dates = pd.to_datetime(result.demand["date"], errors="coerce").dropna()
-    if len(dates) == 0:
-        return "-", "-"
-    return dates.min().strftime("%Y-%m-%d"), dates.max().strftime("%Y-%m-%d")
+    return first.strftime("%Y-%m-%d"), last.strftime("%Y-%m-%d")
 
 
 def render_html(result: AnalysisResult, n_items: int = TOP_ITEMS) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bufferwise.decide import Decisions, decide_items
+from bufferwise.decide import Decisions, decide_items, decide_matrix
 from bufferwise.equipment import EquipmentReport, OeeConventions, analyze_equipment
 from bufferwise.profile import ForecastSettings, Profiles, profile_all
 from bufferwise.services.imports import ImportSummary, import_files
@@ -38,12 +38,14 @@ class AnalysisResult:
     settings: Settings
     seed: int
     items: pd.DataFrame
-    demand: pd.DataFrame
     receipts: pd.DataFrame
     profiles: Profiles
     decisions: Decisions
     equipment: EquipmentReport | None
     imported: ImportSummary | None = None
+    #: first and last demand date (None: no demand rows); the demand table itself is let go
+    #: once profiled and bucketed (each item's history is in `profiles.matrix`)
+    demand_window: tuple[pd.Timestamp | None, pd.Timestamp | None] = (None, None)
     timings: dict[str, float] = field(default_factory=dict)
     extra: dict[str, pd.DataFrame] = field(default_factory=dict)
 
@@ -93,6 +95,16 @@ class _Steps:
             key = f"{self.stage}.{step}"
             out[key] = round(out.get(key, 0.0) + nxt - at, 3)
         return out
+
+
+def _window(demand: pd.DataFrame) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """First and last demand date (None, None without dated rows)."""
+    if len(demand) == 0:
+        return None, None
+    dates = pd.to_datetime(demand["date"], errors="coerce")
+    if dates.isna().all():
+        return None, None
+    return pd.Timestamp(dates.min()), pd.Timestamp(dates.max())
 
 
 def analyze(
@@ -174,12 +186,17 @@ def analyze(
                         seed=used_seed,
                         items=t["items"],
                     )
+            window = _window(t["demand"])
             with run.stage("decide"):
                 tick("decide")
                 decide_steps = _Steps("decide", tick)
+                matrix = decide_matrix(t["items"], t["demand"], settings.decide)
+                # nothing after this needs the demand rows (about 1 GiB at 100,000 items x
+                # 730 days): the profiles and the matrix hold what the run and report use
+                del t["demand"]
                 decisions = decide_items(
                     t["items"],
-                    t["demand"],
+                    None,
                     t["receipts"],
                     profiles=profiles,
                     equipment_risk=equipment.item_outages if equipment is not None else None,
@@ -187,19 +204,21 @@ def analyze(
                     seed=used_seed,
                     progress=decide_steps.progress,
                     stockout_multiples=settings.costs.stockout_cost_multiple,
+                    matrix=matrix,
                 )
+                del matrix  # decisions.analysis holds it
                 run.timings.update(decide_steps.timings())
             result = AnalysisResult(
                 run_id=run.run_id,
                 settings=settings,
                 seed=used_seed,
                 items=t["items"],
-                demand=t["demand"],
                 receipts=t["receipts"],
                 profiles=profiles,
                 decisions=decisions,
                 equipment=equipment,
                 imported=imported,
+                demand_window=window,
             )
             if extra_outputs is not None:
                 with run.stage("extra"):
