@@ -36,6 +36,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -192,8 +193,20 @@ def _whole_periods(pools: list[np.ndarray], bucket_days: float) -> list[np.ndarr
     if not pools or any(p.dtype != np.float64 or p.ndim != 1 for p in pools):
         return [np.maximum(np.round(p / bucket_days), 0).astype(np.int64) for p in pools]
     sizes = np.fromiter((p.size for p in pools), dtype=np.int64, count=len(pools))
-    flat = np.maximum(np.round(np.concatenate(pools) / bucket_days), 0).astype(np.int64)
+    flat = _rounded_periods(np.concatenate(pools), float(bucket_days))
     return np.split(flat, np.cumsum(sizes)[:-1])
+
+
+@numba.njit(cache=True, nogil=True)
+def _rounded_periods(days: np.ndarray, bucket_days: float) -> np.ndarray:  # pragma: no cover
+    """np.maximum(np.round(days / bucket_days), 0).astype(np.int64) in one pass (np.round of
+    whole numbers is np.rint: half to even), without numpy's three full-size temporaries
+    (40 million values in the disruption layer at 100,000 items)."""
+    out = np.empty(days.size, dtype=np.int64)
+    for k in range(days.size):
+        value = np.rint(days[k] / bucket_days)
+        out[k] = np.int64(value) if value > 0.0 else 0
+    return out
 
 
 def pool_mean_sd(pools: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
