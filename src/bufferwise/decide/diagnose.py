@@ -154,9 +154,13 @@ def _history_mean(analysis: Analysis) -> np.ndarray:
     of the risk model's items."""
     m = analysis.matrix
     q = m.quantity
-    observed = np.isfinite(q)
-    count = observed.sum(axis=1)
-    total = np.where(observed, q, 0.0).sum(axis=1)
+    count = np.zeros(q.shape[0], dtype=np.int64)
+    total = np.zeros(q.shape[0])
+    for start in range(0, q.shape[0], 4096):  # row sums by blocks: small temporaries
+        block = q[start : start + 4096]
+        observed = np.isfinite(block)
+        count[start : start + len(block)] = observed.sum(axis=1)
+        total[start : start + len(block)] = np.where(observed, block, 0.0).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
     pos = pd.Index([str(k) for k in m.item_ids]).get_indexer(
