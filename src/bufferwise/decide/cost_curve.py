@@ -96,6 +96,8 @@ class CostEngine:
     # the normal layer's curve run as simulated (safety stocks [rows, K], Performance): the
     # disruption layer copies the rows it does not change (`_reusable_rows`)
     _normal_run: tuple[np.ndarray, Performance] | None = field(default=None, repr=False)
+    # per layer: the grid's top [units] (`_upper`) of the risk model it was computed for
+    _uppers: dict[str, tuple[RiskModel, np.ndarray]] = field(default_factory=dict, repr=False)
 
     def layer_seed(self, layer: str) -> int:
         """Kernel seed of a layer: the same for every layer, so that an item simulated in the
@@ -272,21 +274,23 @@ class CostEngine:
         )
 
     def _upper(self, layer: str) -> np.ndarray:
-        """Top of the grid [units] for every item (module docstring)."""
+        """Top of the grid [units] for every item (module docstring); computed once per layer
+        (`grid` asks for the normal and disruption tops for both layers)."""
         r = self.risk
-        n = r.n_items
+        cached = self._uppers.get(layer)
+        if cached is not None and cached[0] is r:
+            return cached[1]
         sigma = r.sigma_lead_time_demand(layer)
         upper = np.maximum(4.0 * sigma, r.demand_mean)
         out = r.outages[layer]
-        p90 = np.array(
-            [
-                np.quantile(out.lengths_days[i], 0.9) if out.lengths_days[i].size else 0.0
-                for i in range(n)
-            ]
-        )
+        p90 = np.zeros(r.n_items)
+        for i in range(r.n_items):
+            if out.lengths_days[i].size:
+                p90[i] = np.quantile(out.lengths_days[i], 0.9)
         upper = upper + r.daily_demand() * p90
         if layer == "rare":
             upper = upper + r.daily_demand() * r.rare_outage_days
+        self._uppers[layer] = (r, upper)
         return upper
 
     def grid(self, layer: str) -> np.ndarray:
