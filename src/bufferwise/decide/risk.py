@@ -436,7 +436,8 @@ def _demand_pools(ids: np.ndarray, matrix: DemandMatrix, recent: int) -> list[np
     n = len(ids)
     pos = pd.Index([str(k) for k in matrix.item_ids]).get_indexer(pd.Index([str(x) for x in ids]))
     known = pos >= 0
-    block = np.ascontiguousarray(matrix.quantity[pos[known]][:, -recent:])
+    # rows and the recent columns picked in one indexing: one copy of the block itself
+    block = np.ascontiguousarray(matrix.quantity[pos[known], -recent:])
     finite = np.isfinite(block)
     full = finite.all(axis=1)
     pools: list[np.ndarray] = [np.zeros(1)] * n
