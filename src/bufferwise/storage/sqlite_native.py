@@ -28,6 +28,7 @@ a reason, and the caller reads the table another way: the frames are the same ei
 from __future__ import annotations
 
 import ctypes
+import gc
 import logging
 import sys
 import threading
@@ -51,6 +52,7 @@ SEGMENT_ROWS = 1 << 22  # rows per segment (the kernel fills one segment per cal
 TEXT_BYTES = 1 << 24  # bytes of new-run text per column and chunk (the call returns early)
 PREVIOUS_BYTES = 4096  # longer texts are never compared with the previous row's (a new run)
 BUSY_MS = 2000
+MMAP_BYTES = 1 << 31  # SQLite caps it at its compiled maximum (2 GiB by default)
 
 SQLITE_ROW, SQLITE_DONE = 100, 101
 _TYPE_INTEGER, _TYPE_FLOAT, _TYPE_TEXT, _TYPE_NULL = 1, 2, 3, 5
@@ -506,6 +508,23 @@ def read_native(
         return None
     specs = {r.name: r.spec for reads in threads for r in reads}
     assemblers = {name: _NativeAssembler(spec) for name, spec in specs.items()}
+    # no garbage collection while the frames are built: a full collection would walk the
+    # object columns (one reference per row) written so far, and this code makes no cycles
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _read_all(path, threads, state_sql, assemblers)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _read_all(
+    path: Path,
+    threads: list[list[TableRead]],
+    state_sql: str,
+    assemblers: dict[str, _NativeAssembler],
+) -> dict[str, pd.DataFrame] | None:
     try:
         with ThreadPoolExecutor(len(threads)) as pool:
             states = list(
@@ -533,6 +552,9 @@ def _read_thread(
         if rc != 0:
             raise NativeReadError(f"cannot open {path}: {_message(lib, db.value, rc)}")
         lib.busy_timeout(db.value, BUSY_MS)
+        if MMAP_BYTES:
+            # pages read straight from the mapped file: no read() call and copy per page
+            _run(lib, db.value, f"PRAGMA mmap_size = {MMAP_BYTES}")
         _run(lib, db.value, "BEGIN")  # one read transaction: every query sees one state
         try:
             state = _state(lib, db.value, state_sql)
