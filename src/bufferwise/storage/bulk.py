@@ -1,8 +1,10 @@
 """Bulk upsert of one canonical table inside the caller's transaction, per back-end.
 
-SQLite      multi-row INSERTs through sqlite3 `executemany`, chunk by chunk (1,000 rows per
-            statement: the module hands the GIL over once per statement, so fewer statements
-            let a thread that checks the next slice get in the way less). Into an empty table:
+SQLite      multi-row INSERTs, chunk by chunk: bound and stepped in compiled code without the
+            GIL on the import's own connection (`sqlite_native.Writer`) where that connection
+            allows it, else through sqlite3 `executemany` (1,000 rows per statement: the
+            module hands the GIL over once per statement, so fewer statements let a thread
+            that checks the next slice get in the way less). Into an empty table:
             straight in, secondary indexes rebuilt afterwards.
             Otherwise: into a temporary staging table keyed like the target, then one
             `INSERT ... SELECT ... ON CONFLICT (key) DO UPDATE ... WHERE <values differ>`.
@@ -29,12 +31,14 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIn
 
 from bufferwise.errors import StorageError
 from bufferwise.model.schema import Table
+from bufferwise.storage import sqlite_native
 from bufferwise.storage.convert import arrow_chunks, check_columns, prefetch, sqlite_rows
 from bufferwise.storage.pgcopy import HEADER, TRAILER, binary_rows
 
 SQLITE_ROWS_PER_STATEMENT = 1000
 SQLITE_MAX_VARIABLES = 32_766
 COPY_BLOCK_BYTES = 1 << 20
+SQLITE_NATIVE = True  # bind and step in compiled code where the connection allows it
 
 Progress = Callable[[int], None]
 
@@ -161,10 +165,23 @@ def _flat_rows(df: pd.DataFrame, spec: Table) -> Iterator[tuple[int, list[object
         yield chunk.num_rows, sqlite_rows(chunk)
 
 
+def _native_rows(
+    df: pd.DataFrame, spec: Table
+) -> Iterator[tuple[int, sqlite_native.WriteChunk | list[object]]]:
+    """(rows, the chunk made ready for the native writer, or else its flat list) per chunk."""
+    for chunk in arrow_chunks(df, spec):
+        ready = sqlite_native.write_chunk(chunk)
+        yield chunk.num_rows, ready if ready is not None else sqlite_rows(chunk)
+
+
 def _sqlite_load(
     conn: sa.Connection, target: str, spec: Table, df: pd.DataFrame, progress: Progress | None
 ) -> None:
-    """Plain multi-row INSERTs into `target`; a repeated key raises IntegrityError."""
+    """Multi-row INSERTs into `target`; a repeated key raises sqlite3.IntegrityError.
+
+    Natively (`sqlite_native.Writer`: values bound and stepped in compiled code that lets go
+    of the GIL) where `sqlite_native.connection_handle` allows it, else through the sqlite3
+    module's `executemany`; the stored rows are the same either way."""
     raw = conn.connection.driver_connection
     assert raw is not None
     columns = _quoted(conn, spec.column_names)
@@ -172,18 +189,34 @@ def _sqlite_load(
     per_statement = max(1, min(SQLITE_ROWS_PER_STATEMENT, SQLITE_MAX_VARIABLES // width))
     many = _sqlite_insert(conn, target, columns, per_statement)
     step = per_statement * width
+    handle = sqlite_native.connection_handle(raw) if SQLITE_NATIVE else None
+    writer = (
+        sqlite_native.Writer(
+            handle, lambda rows: _sqlite_insert(conn, target, columns, rows), width
+        )
+        if handle is not None
+        else None
+    )
+    chunks = _native_rows(df, spec) if writer is not None else _flat_rows(df, spec)
     cursor = raw.cursor()
     try:
-        for rows, flat in prefetch(_flat_rows(df, spec)):
-            full = len(flat) - len(flat) % step
-            cursor.executemany(many, (flat[i : i + step] for i in range(0, full, step)))
-            if full < len(flat):
-                rest = (len(flat) - full) // width
-                cursor.execute(_sqlite_insert(conn, target, columns, rest), flat[full:])
+        for rows, values in prefetch(chunks):
+            if isinstance(values, sqlite_native.WriteChunk):
+                assert writer is not None
+                writer.insert(values)
+            else:
+                flat = values
+                full = len(flat) - len(flat) % step
+                cursor.executemany(many, (flat[i : i + step] for i in range(0, full, step)))
+                if full < len(flat):
+                    rest = (len(flat) - full) // width
+                    cursor.execute(_sqlite_insert(conn, target, columns, rest), flat[full:])
             if progress is not None:
                 progress(rows)
     finally:
         cursor.close()
+        if writer is not None:
+            writer.close()
 
 
 def _sqlite_merge(

@@ -23,6 +23,9 @@ What the kernel writes, per column kind:
                    ('YYYY-MM-DD', optionally ' HH:MM[:SS[.fraction]]' or with 'T'); NaT for NULL
 Anything else (text in a number column, a date in another format, a blob) stops the read with
 a reason, and the caller reads the table another way: the frames are the same either way.
+
+The same library also writes: `Writer` inserts the Arrow chunks of a bulk load on the import's
+own sqlite3.Connection, inside its transaction (`bulk._sqlite_load`; see the section below).
 """
 
 from __future__ import annotations
@@ -30,9 +33,12 @@ from __future__ import annotations
 import ctypes
 import gc
 import logging
+import os
+import sqlite3
 import sys
 import threading
 import urllib.parse
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -129,6 +135,19 @@ class _Lib:
             "sqlite3_column_text", ctypes.POINTER(ctypes.c_uint8), handle, integer
         )
         self.column_bytes = bind("sqlite3_column_bytes", integer, handle, integer)
+        # the bulk writer's (pointers as size_t: the kernel passes plain integers)
+        self.reset = bind("sqlite3_reset", integer, handle)
+        self.clear_bindings = bind("sqlite3_clear_bindings", integer, handle)
+        self.bind_null = bind("sqlite3_bind_null", integer, handle, integer)
+        self.bind_int64 = bind("sqlite3_bind_int64", integer, handle, integer, ctypes.c_int64)
+        self.bind_double = bind("sqlite3_bind_double", integer, handle, integer, ctypes.c_double)
+        self.bind_text = bind(
+            "sqlite3_bind_text", integer, handle, integer, handle, integer, handle
+        )
+        self.db_filename = bind("sqlite3_db_filename", text, handle, text)
+        self.get_autocommit = bind("sqlite3_get_autocommit", integer, handle)
+        self.extended_errcode = bind("sqlite3_extended_errcode", integer, handle)
+        self.total_changes = bind("sqlite3_total_changes", integer, handle)
 
 
 _LIB: _Lib | None = None
@@ -620,3 +639,388 @@ def _state(lib: _Lib, db: int, sql: str) -> tuple[Any, ...]:
         return tuple(values)
     finally:
         lib.finalize(stmt)
+
+
+# --- bulk insert on the sqlite3 module's own connection -----------------------------------
+#
+# `bulk._sqlite_load` writes each Arrow chunk of a batch with `_insert_rows` (`nogil`): one
+# prepared `INSERT INTO t (...) VALUES (?, ...), ...` of WRITE_ROWS_PER_STATEMENT rows, values
+# bound straight from NumPy / Arrow buffers, stepped and reset, on the sqlite3.Connection of
+# the import (its `sqlite3 *`), inside its transaction. The values bound are those the sqlite3
+# module binds for `convert.sqlite_rows`: int64 -> sqlite3_bind_int64, float64 ->
+# sqlite3_bind_double, text -> sqlite3_bind_text of its UTF-8 bytes, NULL -> sqlite3_bind_null,
+# dates and times -> the very text `convert._python_values` makes (Arrow's cast to string of
+# each distinct value); so the file is the same either way.
+
+WRITE_ROWS_PER_STATEMENT = 64
+MAX_VARIABLES = 32_766  # SQLite's default limit of parameters in one statement (3.32+)
+_W_INT, _W_FLOAT, _W_TEXT = 0, 1, 2
+_SQLITE_STATIC = 0  # the buffers outlive the statement's use of them (cleared after a chunk)
+
+
+def connection_handle(raw: Any) -> int | None:
+    """The `sqlite3 *` of the sqlite3.Connection `raw` when the native writer may use it: the
+    library found, CPython's connection layout (PyObject_HEAD, then `sqlite3 *db`) confirmed
+    by the handle naming the same main database file as `PRAGMA database_list`, and a
+    transaction open on it (the writes belong to the caller's transaction). Else None (an
+    in-memory or temporary database included): the caller binds through the sqlite3 module.
+    """
+    lib = _library()
+    if lib is None or sys.implementation.name != "cpython":
+        return None
+    if not isinstance(raw, sqlite3.Connection) or not raw.in_transaction:
+        return None
+    cursor = raw.cursor()
+    try:
+        files = {row[1]: row[2] for row in cursor.execute("PRAGMA database_list")}
+    finally:
+        cursor.close()
+    path = files.get("main")
+    if not path:  # in memory or a temporary file: nothing to compare the handle with
+        return None
+    handle = ctypes.c_size_t.from_address(id(raw) + object.__basicsize__).value
+    if not handle:
+        return None
+    named = lib.db_filename(handle, b"main")
+    if named is None or os.fsdecode(named) != path:
+        return None
+    if lib.get_autocommit(handle) != 0 or lib.total_changes(handle) != raw.total_changes:
+        return None
+    return int(handle)
+
+
+class WriteChunk:
+    """One Arrow chunk as the kernel binds it: per column a kind (int / float / text), a row
+    of the kind's array, a NULL mask; texts as indices into one offsets array over one byte
+    buffer (date and time columns: into their distinct values rendered as text)."""
+
+    def __init__(
+        self,
+        rows: int,
+        kinds: np.ndarray,
+        slot: np.ndarray,
+        nulls: np.ndarray,
+        ints: np.ndarray,
+        doubles: np.ndarray,
+        text_index: np.ndarray,
+        text_offsets: np.ndarray,
+        text_data: np.ndarray,
+    ) -> None:
+        self.rows = rows
+        self.kinds = kinds
+        self.slot = slot
+        self.nulls = nulls
+        self.ints = ints
+        self.doubles = doubles
+        self.text_index = text_index
+        self.text_offsets = text_offsets
+        self.text_data = text_data
+
+
+def _texts(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The (offsets int64[n + 1] from 0, UTF-8 bytes) of a string / large_string array."""
+    if pa.types.is_string(array.type):
+        offset_type: Any = np.int32
+    elif pa.types.is_large_string(array.type):
+        offset_type = np.int64
+    else:
+        raise TypeError(array.type)
+    _, offsets_buffer, data_buffer = array.buffers()
+    n = len(array)
+    if offsets_buffer is None:  # an empty array
+        return np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.uint8)
+    offsets = np.frombuffer(offsets_buffer, dtype=offset_type, count=array.offset + n + 1)
+    offsets = offsets[array.offset : array.offset + n + 1].astype(np.int64)
+    first, last = int(offsets[0]), int(offsets[-1])
+    data = (
+        np.frombuffer(data_buffer, dtype=np.uint8)[first:last]
+        if data_buffer is not None and last > first
+        else np.zeros(0, dtype=np.uint8)
+    )
+    return offsets - first, data
+
+
+def write_chunk(chunk: pa.Table) -> WriteChunk | None:
+    """`chunk` made ready for `Writer.insert`, or None when a column has a type the kernel does
+    not bind (the caller binds that chunk through the sqlite3 module)."""
+    width = chunk.num_columns
+    rows = chunk.num_rows
+    kinds = np.zeros(width, dtype=np.int8)
+    slot = np.zeros(width, dtype=np.int64)
+    nulls = np.zeros((width, rows), dtype=np.uint8)
+    ints: list[np.ndarray] = []
+    doubles: list[np.ndarray] = []
+    index: list[np.ndarray] = []
+    offsets: list[np.ndarray] = []
+    data: list[np.ndarray] = []
+    strings = 0  # texts before this column's in the joined offsets
+    size = 0  # bytes before this column's in the joined buffer
+    for j, column in enumerate(chunk.columns):
+        array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        kind = array.type
+        if array.null_count:
+            nulls[j] = array.is_null().to_numpy(zero_copy_only=False)
+        if pa.types.is_int64(kind):
+            kinds[j], slot[j] = _W_INT, len(ints)
+            ints.append(pc.fill_null(array, 0).to_numpy(zero_copy_only=False))
+            continue
+        if pa.types.is_float64(kind):
+            kinds[j], slot[j] = _W_FLOAT, len(doubles)
+            doubles.append(array.to_numpy(zero_copy_only=False))  # NULL: NaN, masked
+            continue
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            texts = array
+            at = np.arange(rows, dtype=np.int64)
+        elif pa.types.is_date32(kind) or pa.types.is_timestamp(kind):
+            # as convert._python_values: each distinct value cast to text by Arrow
+            encoded = pc.dictionary_encode(array)
+            texts = pc.cast(encoded.dictionary, pa.string())
+            at = pc.fill_null(encoded.indices, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+        else:
+            return None
+        kinds[j], slot[j] = _W_TEXT, len(index)
+        column_offsets, column_data = _texts(texts)
+        index.append(at + strings)
+        offsets.append(column_offsets[:-1] + size)
+        data.append(column_data)
+        strings += len(texts)
+        size += len(column_data)
+    data.append(np.zeros(1, dtype=np.uint8))  # never a NULL pointer (NULL binds NULL)
+    return WriteChunk(
+        rows,
+        kinds,
+        slot,
+        nulls,
+        np.array(ints, dtype=np.int64).reshape(len(ints), rows),
+        np.array(doubles, dtype=np.float64).reshape(len(doubles), rows),
+        np.array(index, dtype=np.int64).reshape(len(index), rows),
+        np.concatenate([*offsets, np.array([size], dtype=np.int64)]),
+        np.concatenate(data),
+    )
+
+
+@numba.njit(inline="always", cache=True)
+def _bind_row(
+    bind_null: Any,
+    bind_int64: Any,
+    bind_double: Any,
+    bind_text: Any,
+    stmt: int,
+    first: int,  # the row's first parameter (1-based)
+    row: int,
+    kinds: Any,
+    slot: Any,
+    nulls: Any,
+    ints: Any,
+    doubles: Any,
+    text_index: Any,
+    text_offsets: Any,
+    text_base: int,
+) -> int:
+    for j in range(kinds.shape[0]):
+        p = first + j
+        s = slot[j]
+        kind = kinds[j]
+        if nulls[j, row]:
+            rc = bind_null(stmt, p)
+        elif kind == _W_INT:
+            rc = bind_int64(stmt, p, ints[s, row])
+        elif kind == _W_FLOAT:
+            rc = bind_double(stmt, p, doubles[s, row])
+        else:
+            i = text_index[s, row]
+            a = text_offsets[i]
+            rc = bind_text(stmt, p, text_base + a, text_offsets[i + 1] - a, _SQLITE_STATIC)
+        if rc != 0:
+            return rc
+    return 0
+
+
+@numba.njit(nogil=True, cache=True)
+def _insert_rows(
+    step: Any,  # the library's functions (ctypes), passed in: a cacheable kernel
+    reset: Any,
+    clear_bindings: Any,
+    bind_null: Any,
+    bind_int64: Any,
+    bind_double: Any,
+    bind_text: Any,
+    stmt: int,  # INSERT of `per_statement` rows
+    per_statement: int,
+    tail_stmt: int,  # INSERT of the rows left over (rows % per_statement of them; 0: none)
+    rows: int,
+    kinds: Any,  # int8[columns]: _W_INT / _W_FLOAT / _W_TEXT
+    slot: Any,  # int64[columns]: row of the kind's array
+    nulls: Any,  # uint8[columns, rows]
+    ints: Any,  # int64[int columns, rows]
+    doubles: Any,  # float64[float columns, rows]
+    text_index: Any,  # int64[text columns, rows]: into text_offsets
+    text_offsets: Any,  # int64[texts + 1]: into the text bytes
+    text_base: int,  # address of the text bytes
+) -> tuple[int, int, int]:
+    """Insert the rows; returns (0 or the failing call's code, the statement it failed on,
+    rows inserted before). A failed step leaves that statement for the caller to reset (the
+    error message kept); the other statement's bindings are cleared either way."""
+    width = kinds.shape[0]
+    full = rows - rows % per_statement
+    r = 0
+    current = stmt
+    rc = 0
+    while r < rows:
+        count = per_statement if r < full else rows - full
+        current = stmt if r < full else tail_stmt
+        for q in range(count):
+            rc = _bind_row(
+                bind_null,
+                bind_int64,
+                bind_double,
+                bind_text,
+                current,
+                q * width + 1,
+                r + q,
+                kinds,
+                slot,
+                nulls,
+                ints,
+                doubles,
+                text_index,
+                text_offsets,
+                text_base,
+            )
+            if rc != 0:
+                break
+        if rc != 0:
+            break
+        rc = step(current)
+        if rc != SQLITE_DONE:
+            break
+        rc = reset(current)
+        if rc != 0:
+            break
+        r += count
+    # no pointer into the chunk's buffers stays bound (the failed statement: after its reset)
+    if stmt:
+        clear_bindings(stmt)
+    if tail_stmt:
+        clear_bindings(tail_stmt)
+    if r >= rows:
+        return 0, 0, r
+    return rc, current, r
+
+
+class Writer:
+    """Inserts of WriteChunks into one table on one connection (`connection_handle`); `close`
+    finalizes its statements. Errors raise as the sqlite3 module's would: IntegrityError for a
+    constraint (a repeated key), OperationalError otherwise, with SQLite's message."""
+
+    def __init__(self, handle: int, insert_sql: Callable[[int], str], width: int) -> None:
+        lib = _library()
+        assert lib is not None
+        self.lib = lib
+        self.db = handle
+        self.insert_sql = insert_sql  # rows -> the INSERT statement of that many rows
+        self.per_statement = max(1, min(WRITE_ROWS_PER_STATEMENT, MAX_VARIABLES // max(1, width)))
+        self.statements: dict[int, int] = {}
+
+    def _statement(self, rows: int) -> int:
+        stmt = self.statements.get(rows)
+        if stmt is None:
+            out = ctypes.c_size_t(0)
+            rc = self.lib.prepare(
+                self.db, self.insert_sql(rows).encode(), -1, ctypes.byref(out), None
+            )
+            if rc != 0:
+                self._raise(rc)
+            stmt = self.statements[rows] = int(out.value)
+        return stmt
+
+    def insert(self, chunk: WriteChunk) -> None:
+        """Insert the chunk's rows (a repeated key: sqlite3.IntegrityError)."""
+        lib = self.lib
+        tail = chunk.rows % self.per_statement
+        stmt = self._statement(self.per_statement) if chunk.rows >= self.per_statement else 0
+        tail_stmt = self._statement(tail) if tail else 0
+        rc, failed, _ = _insert_rows(
+            lib.step,
+            lib.reset,
+            lib.clear_bindings,
+            lib.bind_null,
+            lib.bind_int64,
+            lib.bind_double,
+            lib.bind_text,
+            stmt,
+            self.per_statement,
+            tail_stmt,
+            chunk.rows,
+            chunk.kinds,
+            chunk.slot,
+            chunk.nulls,
+            chunk.ints,
+            chunk.doubles,
+            chunk.text_index,
+            chunk.text_offsets,
+            chunk.text_data.ctypes.data,
+        )
+        if rc != 0:
+            self._raise(rc, failed)
+
+    def _raise(self, rc: int, stmt: int = 0) -> None:
+        message = self.lib.errmsg(self.db)
+        text = message.decode(errors="replace") if message else f"SQLite error {rc}"
+        extended = self.lib.extended_errcode(self.db)
+        if stmt:
+            self.lib.reset(stmt)
+            self.lib.clear_bindings(stmt)
+        exc = _ERROR_CLASSES.get(rc & 0xFF, sqlite3.DatabaseError)(text)
+        exc.sqlite_errorcode = extended
+        exc.sqlite_errorname = _ERROR_NAMES.get(extended, "")
+        raise exc
+
+    def close(self) -> None:
+        for stmt in self.statements.values():
+            self.lib.finalize(stmt)
+        self.statements.clear()
+
+
+# the sqlite3 module's exception for each primary result code (CPython's _pysqlite_seterror;
+# NOMEM, MemoryError there, is an OperationalError here: a database error the import rolls back)
+_ERROR_CLASSES: dict[int, type[sqlite3.Error]] = {
+    2: sqlite3.InternalError,  # INTERNAL
+    12: sqlite3.InternalError,  # NOTFOUND
+    11: sqlite3.DatabaseError,  # CORRUPT
+    18: sqlite3.DataError,  # TOOBIG
+    19: sqlite3.IntegrityError,  # CONSTRAINT
+    20: sqlite3.IntegrityError,  # MISMATCH
+    21: sqlite3.InterfaceError,  # MISUSE
+    25: sqlite3.InterfaceError,  # RANGE
+    **dict.fromkeys((1, 3, 4, 5, 6, 7, 8, 9, 10, 13, 14, 15, 16, 17), sqlite3.OperationalError),
+}
+
+_ERROR_NAMES = {
+    value: name
+    for name, value in vars(sqlite3).items()
+    if name.startswith("SQLITE_")
+    and isinstance(value, int)
+    and (
+        name.startswith(
+            (
+                "SQLITE_CONSTRAINT",
+                "SQLITE_IOERR",
+                "SQLITE_BUSY",
+                "SQLITE_LOCKED",
+                "SQLITE_READONLY",
+                "SQLITE_CORRUPT",
+                "SQLITE_FULL",
+                "SQLITE_CANTOPEN",
+                "SQLITE_NOMEM",
+                "SQLITE_TOOBIG",
+                "SQLITE_MISMATCH",
+                "SQLITE_ERROR",
+                "SQLITE_ABORT",
+                "SQLITE_INTERRUPT",
+                "SQLITE_PERM",
+                "SQLITE_RANGE",
+            )
+        )
+    )
+}
