@@ -190,3 +190,25 @@ def test_take_rows_gathers_ragged_rows_in_order() -> None:
     assert np.array_equal(two.lead_time_pool_start, [0, 0])
     assert np.array_equal(two.lead_time_pool_len, [3, 3])
     assert inv.take_rows(inputs, np.zeros(0, dtype=np.int64)).lead_time_pool.size == 0
+
+
+def test_joined_is_a_view_only_of_adjacent_pieces_in_order() -> None:
+    from bufferwise.kernels.inventory import joined
+
+    flat = np.arange(20, dtype=np.int64)
+    pieces = np.split(flat, [3, 3, 9, 15])  # an empty piece included
+    out = joined(pieces)
+    assert np.array_equal(out, np.concatenate(pieces)) and np.shares_memory(out, flat)
+    block = np.arange(12.0).reshape(4, 3)
+    rows = [block[i] for i in range(4)]
+    assert np.shares_memory(joined(rows), block)
+    assert np.array_equal(joined(rows), block.ravel())
+    for parts in (
+        rows[::-1],  # out of order
+        [rows[0], rows[2]],  # a gap
+        [rows[0], np.arange(3.0)],  # another array
+        [block[:, 0], block[:, 1]],  # strided columns
+    ):
+        got = joined(parts)
+        assert np.array_equal(got, np.concatenate(parts))
+        assert not np.shares_memory(got, block)

@@ -44,7 +44,7 @@ from bufferwise.decide.costs import criticality, stockout_costs
 from bufferwise.decide.settings import DecideSettings
 from bufferwise.equipment.item_risk import SupplyOutageProcess
 from bufferwise.errors import InvalidInput
-from bufferwise.kernels.inventory import POLICY_ORDER_UP_TO, POLICY_REORDER_QUANTITY
+from bufferwise.kernels.inventory import POLICY_ORDER_UP_TO, POLICY_REORDER_QUANTITY, joined
 from bufferwise.profile import BUCKET_DAYS, DemandMatrix
 from bufferwise.profile.disruption import flag_disrupted
 from bufferwise.profile.supply import receipt_facts
@@ -222,7 +222,7 @@ def pool_mean_sd(pools: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         if size == 0:
             mean[members] = np.nan
             continue
-        block = np.concatenate([pools[i] for i in members]).reshape(members.size, size)
+        block = joined([pools[i] for i in members]).reshape(members.size, size)
         mean[members] = block.mean(axis=1)
         if size > 1:
             sd[members] = block.std(axis=1, ddof=1)

@@ -715,6 +715,44 @@ def _check_whole(values: np.ndarray, name: str, dtype: type) -> None:
         raise ValueError(f"{name}: values must be whole periods (round them first)")
 
 
+def joined(arrays: Sequence[np.ndarray]) -> np.ndarray:
+    """`np.concatenate(arrays)` of 1-D arrays, as a view without a copy when they are adjacent
+    pieces of one contiguous array in order (the pools the risk model keeps are: rows of one
+    demand block, pieces of one array of lead times), else the concatenation. Read it only:
+    a view shares its memory with the pieces."""
+    if not len(arrays):
+        return np.concatenate(list(arrays))  # numpy's own error for nothing to join
+    first = arrays[0]
+    base = first.base
+    if (
+        len(arrays) > 1
+        and isinstance(base, np.ndarray)
+        and base.flags.c_contiguous
+        and first.ndim == 1
+        and first.dtype == base.dtype
+    ):
+        size = first.itemsize
+        start = first.__array_interface__["data"][0]
+        at = start
+        for a in arrays:
+            if a.size == 0 and a.ndim == 1 and a.dtype == first.dtype:
+                continue  # adds nothing (numpy may point an empty view anywhere)
+            if (
+                a.base is not base
+                or a.ndim != 1
+                or a.dtype != first.dtype
+                or (a.size > 1 and a.strides[0] != size)
+                or a.__array_interface__["data"][0] != at
+            ):
+                break
+            at += a.size * size
+        else:
+            origin = base.__array_interface__["data"][0]
+            flat = base.reshape(-1)
+            return flat[(start - origin) // size : (at - origin) // size]
+    return np.concatenate(arrays)
+
+
 def pack_pools(
     pools: np.ndarray | Sequence[np.ndarray] | Sequence[Sequence[float]],
     n_items: int,
@@ -752,7 +790,7 @@ def pack_pools(
         return packed, lengths
     # all rows checked and scattered at once; the first offending item (in item order, a
     # non-finite value before a fractional one within an item) is the one named
-    flat = np.concatenate(rows)
+    flat = joined(rows)
     ends = np.cumsum(lengths)
     nonfinite = ~np.isfinite(flat)
     fractional = np.zeros(flat.size, dtype=bool)
@@ -804,7 +842,7 @@ def pack_ragged(
         lengths = np.fromiter((a.size for a in arrays), dtype=np.int64, count=len(arrays))
         if np.issubdtype(dtype, np.integer) and all(a.dtype.kind == "i" for a in arrays):
             # signed integers are finite whole numbers already: one concatenation, no floats
-            flat = np.concatenate([a.ravel() for a in arrays]).astype(dtype, copy=False)
+            flat = joined([a.ravel() for a in arrays]).astype(dtype, copy=False)
         else:
             floats = np.concatenate([np.asarray(a, dtype=float).ravel() for a in arrays])
             _check_rows(floats, lengths, name, dtype)
