@@ -192,23 +192,24 @@ def test_take_rows_gathers_ragged_rows_in_order() -> None:
     assert inv.take_rows(inputs, np.zeros(0, dtype=np.int64)).lead_time_pool.size == 0
 
 
-def test_joined_is_a_view_only_of_adjacent_pieces_in_order() -> None:
-    from bufferwise.kernels.inventory import joined
+def test_pieces_are_packed_from_their_whole_array_until_changed() -> None:
+    from bufferwise.kernels.inventory import Pieces, pack_pools, pack_ragged
 
-    flat = np.arange(20, dtype=np.int64)
-    pieces = np.split(flat, [3, 3, 9, 15])  # an empty piece included
-    out = joined(pieces)
-    assert np.array_equal(out, np.concatenate(pieces)) and np.shares_memory(out, flat)
-    block = np.arange(12.0).reshape(4, 3)
-    rows = [block[i] for i in range(4)]
-    assert np.shares_memory(joined(rows), block)
-    assert np.array_equal(joined(rows), block.ravel())
-    for parts in (
-        rows[::-1],  # out of order
-        [rows[0], rows[2]],  # a gap
-        [rows[0], np.arange(3.0)],  # another array
-        [block[:, 0], block[:, 1]],  # strided columns
-    ):
-        got = joined(parts)
-        assert np.array_equal(got, np.concatenate(parts))
-        assert not np.shares_memory(got, block)
+    whole = np.array([3, 1, 4, 1, 5, 9, 2, 6, 5, 3], dtype=np.int64)
+    pieces = Pieces(whole, np.array([2, 3, 0, 5]))
+    assert [list(p) for p in pieces] == [[3, 1], [4, 1, 5], [], [9, 2, 6, 5, 3]]
+    values, starts, lengths = pack_ragged(pieces, 4, "lead_time_pool", np.int64)
+    assert np.shares_memory(values, whole) and list(starts) == [0, 2, 5, 5]
+    assert list(lengths) == [2, 3, 0, 5]
+    plain = pack_ragged(list(pieces), 4, "lead_time_pool", np.int64)
+    assert all(np.array_equal(a, b) for a, b in zip(plain, (values, starts, lengths), strict=True))
+    pieces[1] = np.array([7, 7, 7])  # changed: packed as a list, the change included
+    values, _, _ = pack_ragged(pieces, 4, "lead_time_pool", np.int64)
+    assert not np.shares_memory(values, whole) and list(values[2:5]) == [7, 7, 7]
+    block = np.arange(12.0)
+    rows = Pieces(block, np.full(4, 3))
+    packed, lengths = pack_pools(rows, 4, "demand_pool", np.float64)
+    assert np.shares_memory(packed, block) and packed.shape == (4, 3)
+    assert np.array_equal(packed, pack_pools(list(rows), 4, "demand_pool", np.float64)[0])
+    assert np.shares_memory(rows.gather(np.arange(4), 3), block)
+    assert np.array_equal(rows.gather(np.array([2, 0]), 3), [[6, 7, 8], [0, 1, 2]])

@@ -128,11 +128,14 @@ class CostEngine:
         lengths = [empty] * rows.size
         for j in np.flatnonzero(has_pool):
             lengths[j] = np.maximum(np.round(days[rows[j]] / r.bucket_days), 1)
+        every = rows.size == r.n_items and bool(np.array_equal(rows, np.arange(r.n_items)))
         return prepare_inputs(
             len(rows),
             policy=r.policy[rows],
-            lead_time_pool=[leads[i] for i in rows],
-            demand_pool=[r.demand_pool[i] for i in rows],
+            # all items in order: the risk model's pools as they are (`kernels.Pieces`: packed
+            # from the one array they are pieces of, without a copy)
+            lead_time_pool=leads if every else [leads[i] for i in rows],
+            demand_pool=r.demand_pool if every else [r.demand_pool[i] for i in rows],
             demand_kind=DEMAND_EMPIRICAL,
             review_period=r.review_periods[rows],
             moq=r.moq[rows],

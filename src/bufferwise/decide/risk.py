@@ -44,7 +44,7 @@ from bufferwise.decide.costs import criticality, stockout_costs
 from bufferwise.decide.settings import DecideSettings
 from bufferwise.equipment.item_risk import SupplyOutageProcess
 from bufferwise.errors import InvalidInput
-from bufferwise.kernels.inventory import POLICY_ORDER_UP_TO, POLICY_REORDER_QUANTITY, joined
+from bufferwise.kernels.inventory import POLICY_ORDER_UP_TO, POLICY_REORDER_QUANTITY, Pieces
 from bufferwise.profile import BUCKET_DAYS, DemandMatrix
 from bufferwise.profile.disruption import flag_disrupted
 from bufferwise.profile.supply import receipt_facts
@@ -194,7 +194,7 @@ def _whole_periods(pools: list[np.ndarray], bucket_days: float) -> list[np.ndarr
         return [np.maximum(np.round(p / bucket_days), 0).astype(np.int64) for p in pools]
     sizes = np.fromiter((p.size for p in pools), dtype=np.int64, count=len(pools))
     flat = _rounded_periods(np.concatenate(pools), float(bucket_days))
-    return np.split(flat, np.cumsum(sizes)[:-1])
+    return Pieces(flat, sizes)  # views of `flat`, which the packers take without a copy
 
 
 @numba.njit(cache=True, nogil=True)
@@ -222,7 +222,10 @@ def pool_mean_sd(pools: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         if size == 0:
             mean[members] = np.nan
             continue
-        block = joined([pools[i] for i in members]).reshape(members.size, size)
+        if isinstance(pools, Pieces) and pools.intact():
+            block = pools.gather(members, int(size))
+        else:
+            block = np.concatenate([pools[i] for i in members]).reshape(members.size, size)
         mean[members] = block.mean(axis=1)
         if size > 1:
             sd[members] = block.std(axis=1, ddof=1)
@@ -440,6 +443,10 @@ def _demand_pools(ids: np.ndarray, matrix: DemandMatrix, recent: int) -> list[np
     block = np.ascontiguousarray(matrix.quantity[pos[known], -recent:])
     finite = np.isfinite(block)
     full = finite.all(axis=1)
+    if known.all() and full.all() and block.shape[1]:
+        # every item's recent window observed: the rows of the block, which the packers take
+        # as they are
+        return Pieces(block.reshape(-1), np.full(n, block.shape[1]))
     pools: list[np.ndarray] = [np.zeros(1)] * n
     for j, i in enumerate(np.flatnonzero(known)):
         row = block[j] if full[j] else block[j][finite[j]]

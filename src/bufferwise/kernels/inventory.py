@@ -715,42 +715,38 @@ def _check_whole(values: np.ndarray, name: str, dtype: type) -> None:
         raise ValueError(f"{name}: values must be whole periods (round them first)")
 
 
-def joined(arrays: Sequence[np.ndarray]) -> np.ndarray:
-    """`np.concatenate(arrays)` of 1-D arrays, as a view without a copy when they are adjacent
-    pieces of one contiguous array in order (the pools the risk model keeps are: rows of one
-    demand block, pieces of one array of lead times), else the concatenation. Read it only:
-    a view shares its memory with the pieces."""
-    if not len(arrays):
-        return np.concatenate(list(arrays))  # numpy's own error for nothing to join
-    first = arrays[0]
-    base = first.base
-    if (
-        len(arrays) > 1
-        and isinstance(base, np.ndarray)
-        and base.flags.c_contiguous
-        and first.ndim == 1
-        and first.dtype == base.dtype
-    ):
-        size = first.itemsize
-        start = first.__array_interface__["data"][0]
-        at = start
-        for a in arrays:
-            if a.size == 0 and a.ndim == 1 and a.dtype == first.dtype:
-                continue  # adds nothing (numpy may point an empty view anywhere)
-            if (
-                a.base is not base
-                or a.ndim != 1
-                or a.dtype != first.dtype
-                or (a.size > 1 and a.strides[0] != size)
-                or a.__array_interface__["data"][0] != at
-            ):
-                break
-            at += a.size * size
-        else:
-            origin = base.__array_interface__["data"][0]
-            flat = base.reshape(-1)
-            return flat[(start - origin) // size : (at - origin) // size]
-    return np.concatenate(arrays)
+class Pieces(list[np.ndarray]):
+    """A list of 1-D arrays that are the adjacent pieces of one array, `whole`, in order:
+    piece i is whole[starts[i] : starts[i] + lengths[i]]. Every consumer indexes it as a list;
+    the packers (`pack_pools`, `pack_ragged`) and `gather` take `whole` instead of
+    concatenating the pieces again. Changed after it was made (a piece replaced or added), it
+    is packed like any list."""
+
+    def __init__(self, whole: np.ndarray, lengths: np.ndarray) -> None:
+        self.whole = whole
+        self.lengths = np.asarray(lengths, dtype=np.int64)
+        self.starts = np.cumsum(self.lengths) - self.lengths
+        pieces = np.split(whole, np.cumsum(self.lengths)[:-1]) if len(self.lengths) else []
+        super().__init__(pieces)
+        self._pieces = tuple(pieces)
+
+    def intact(self) -> bool:
+        """Still exactly the pieces it was made of."""
+        return len(self) == len(self._pieces) and all(
+            a is b for a, b in zip(self, self._pieces, strict=True)
+        )
+
+    def gather(self, members: np.ndarray, size: int) -> np.ndarray:
+        """The pieces at `members` (each `size` long), stacked [members, size]: one indexing of
+        `whole` instead of a list of pieces concatenated."""
+        if (
+            len(members) == len(self)
+            and size * len(members) == self.whole.size
+            and np.array_equal(members, np.arange(len(self)))
+        ):
+            return self.whole.reshape(len(members), size)  # all of them: a view
+        at = self.starts[members][:, None] + np.arange(size)
+        return self.whole[at]
 
 
 def pack_pools(
@@ -782,15 +778,24 @@ def pack_pools(
         rows = rows * n_items
     if len(rows) != n_items:
         raise ValueError(f"{name}: {len(rows)} rows for {n_items} items")
-    rows = [np.asarray(r, dtype=float).ravel() for r in rows]
-    lengths = np.fromiter((r.size for r in rows), dtype=np.int64, count=n_items)
+    whole = (
+        pools.whole
+        if isinstance(pools, Pieces) and len(pools) == n_items and pools.intact()
+        else None
+    )
+    arrays: list[np.ndarray] = (
+        [np.asarray(r, dtype=float).ravel() for r in rows]
+        if whole is None
+        else [np.asarray(r) for r in rows]
+    )
+    lengths = np.fromiter((a.size for a in arrays), dtype=np.int64, count=n_items)
     width = max(1, int(lengths.max(initial=0)))
     packed: np.ndarray = np.zeros((n_items, width), dtype=dtype)
     if lengths.sum() == 0:
         return packed, lengths
     # all rows checked and scattered at once; the first offending item (in item order, a
     # non-finite value before a fractional one within an item) is the one named
-    flat = joined(rows)
+    flat = np.concatenate(arrays) if whole is None else np.asarray(whole, dtype=float)
     ends = np.cumsum(lengths)
     nonfinite = ~np.isfinite(flat)
     fractional = np.zeros(flat.size, dtype=bool)
@@ -840,9 +845,18 @@ def pack_ragged(
             raise ValueError(f"{name}: {len(rows)} rows for {n_items} items")
         arrays = [np.asarray(r) for r in rows]
         lengths = np.fromiter((a.size for a in arrays), dtype=np.int64, count=len(arrays))
-        if np.issubdtype(dtype, np.integer) and all(a.dtype.kind == "i" for a in arrays):
+        if (
+            np.issubdtype(dtype, np.integer)
+            and isinstance(pools, Pieces)
+            and not shared
+            and pools.whole.dtype.kind == "i"
+            and pools.intact()
+        ):
+            # the pieces of one array of whole numbers: that array, not a copy of it
+            flat = pools.whole.astype(dtype, copy=False)
+        elif np.issubdtype(dtype, np.integer) and all(a.dtype.kind == "i" for a in arrays):
             # signed integers are finite whole numbers already: one concatenation, no floats
-            flat = joined([a.ravel() for a in arrays]).astype(dtype, copy=False)
+            flat = np.concatenate([a.ravel() for a in arrays]).astype(dtype, copy=False)
         else:
             floats = np.concatenate([np.asarray(a, dtype=float).ravel() for a in arrays])
             _check_rows(floats, lengths, name, dtype)
