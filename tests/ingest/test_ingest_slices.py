@@ -284,7 +284,6 @@ def test_demand_checks_in_item_blocks_give_the_same_warnings(
     with monkeypatch.context() as patched:  # every statistic by a pandas group-by of all rows
         patched.setattr(checks, "_grouped", lambda codes: False)
         whole = checks.demand_row_warnings(data, "d.csv", {})
-    monkeypatch.setattr(checks, "BLOCK_ROWS", 7)
-    blocks = checks.demand_row_warnings(data, "d.csv", {})
+    blocks = checks.demand_row_warnings(data, "d.csv", {})  # the compiled kernel when grouped
     assert blocks == whole
     assert {"outlier", "returns", "gap"} <= {p.code for p in whole}

@@ -19,9 +19,11 @@ Each check looks at accepted canonical rows only and returns `Problem`s with sev
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -111,45 +113,64 @@ def demand_warnings(
 
 def demand_row_warnings(data: DemandRows, file: str, sources: dict[str, str]) -> list[Problem]:
     """The demand checks (outlier, returns, gap) of the module docstring on `data`."""
-    problems: list[Problem] = []
     if len(data.rows) == 0:
-        return problems
-    q = data.quantity
-    codes = data.item_codes
+        return []
     rows = data.rows
+    problems = outlier_warnings(
+        data.quantity, data.item_codes, lambda p: rows[p], data.item_names, file, sources
+    )
+    has_returns = data.returns > 0  # NaN (no returns) compares False
+    problems += returns_warnings(rows[has_returns], data.returns[has_returns], file, sources)
+    problems += gap_warnings(data, file, sources)
+    return problems
+
+
+def outlier_warnings(
+    q: np.ndarray,
+    codes: np.ndarray,
+    rows_at: Callable[[np.ndarray], np.ndarray],
+    item_names: Sequence[str],
+    file: str,
+    sources: dict[str, str],
+) -> list[Problem]:
+    """The outlier check over every row (q, codes), `rows_at(positions)` their row numbers."""
     # per-item statistics are k-sized; only the comparison runs over every row
     median_of, mad_of = _medians_and_mads(q, codes)
     threshold_of = median_of + OUTLIER_MADS * mad_of
     eligible = (np.bincount(codes) >= OUTLIER_MIN_BUCKETS) & (mad_of > 0)
     threshold_of[~eligible] = np.inf
-    outlier = q > threshold_of[codes]
-    if outlier.any():
-        positions = np.flatnonzero(outlier)
-        texts = []
-        for p in positions:
-            k = codes[p]
-            texts.append(
-                f"is an outlier for item {data.item_names[k]} (above median {median_of[k]:g} "
-                f"+ {OUTLIER_MADS:g} x MAD {mad_of[k]:g} = {threshold_of[k]:g}); kept, check it"
+    positions = np.flatnonzero(q > threshold_of[codes])
+    if len(positions) == 0:
+        return []
+    column = sources.get("quantity", "quantity")
+    out = []
+    for r, p in zip(rows_at(positions).tolist(), positions.tolist(), strict=True):
+        k = codes[p]
+        out.append(
+            Problem(
+                file,
+                r,
+                column,
+                f"{float(q[p]):g}",
+                f"is an outlier for item {item_names[k]} (above median {median_of[k]:g} "
+                f"+ {OUTLIER_MADS:g} x MAD {mad_of[k]:g} = {threshold_of[k]:g}); kept, check it",
+                "warning",
+                "outlier",
             )
-        problems += _row_warnings(
-            file, rows, outlier, sources.get("quantity", "quantity"), q, "outlier", texts
         )
-    has_returns = np.nan_to_num(data.returns) > 0
-    problems += _row_warnings(
-        file,
-        rows,
-        has_returns,
-        sources.get("returns", "returns"),
-        data.returns,
-        "returns",
-        "units returned in the bucket (kept apart from demand, not netted)",
-    )
-    problems += gap_warnings(data, file, sources)
-    return problems
+    return out
 
 
-BLOCK_ROWS = 1_000_000
+def returns_warnings(
+    rows: np.ndarray, returns: np.ndarray, file: str, sources: dict[str, str]
+) -> list[Problem]:
+    """The returns warning of each of these rows (their returns are > 0)."""
+    column = sources.get("returns", "returns")
+    expected = "units returned in the bucket (kept apart from demand, not netted)"
+    return [
+        Problem(file, r, column, f"{v:g}", expected, "warning", "returns")
+        for r, v in zip(rows.tolist(), returns.astype(np.float64).tolist(), strict=True)
+    ]
 
 
 def _median_and_mad(q: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -168,48 +189,170 @@ def _grouped(codes: np.ndarray) -> bool:
 
 
 def _medians_and_mads(q: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`_median_and_mad`, a block of whole items at a time when the rows come grouped by
-    item: the same numbers, with the temporary arrays of one block instead of all rows."""
-    n = len(q)
-    if n <= BLOCK_ROWS or not _grouped(codes):
+    """`_median_and_mad`, bit for bit, by a compiled pass over the items (without the GIL)
+    when the rows come grouped by item; by pandas otherwise."""
+    if len(q) == 0 or not _grouped(codes):
         return _median_and_mad(q, codes)
-    k = int(codes[-1]) + 1
-    median_of = np.empty(k, dtype=np.float64)
-    mad_of = np.empty(k, dtype=np.float64)
+    return _grouped_median_and_mad(q, codes, int(codes[-1]) + 1)
+
+
+@numba.njit(cache=True, nogil=True)
+def _kth_smallest(a: np.ndarray, k: int, n: int) -> float:  # pragma: no cover
+    """pandas' `kth_smallest_c` (Wirth's selection, in place on a[:n]), step for step, so
+    that even the sign of a zero median is what pandas gives."""
+    left = 0
+    m = n - 1
+    while left < m:
+        x = a[k]
+        i = left
+        j = m
+        while True:
+            while a[i] < x:
+                i += 1
+            while x < a[j]:
+                j -= 1
+            if i <= j:
+                t = a[i]
+                a[i] = a[j]
+                a[j] = t
+                i += 1
+                j -= 1
+            if i > j:
+                break
+        if j < k:
+            left = i
+        if k < i:
+            m = j
+    return a[k]
+
+
+@numba.njit(cache=True, nogil=True)
+def _median_linear(a: np.ndarray, n: int) -> float:  # pragma: no cover
+    """pandas' `calc_median_linear` of the n values a[:n] (no NaN among them; a is reordered):
+    NaN for none, the middle value, or the two middle values' (upper + lower) / 2."""
+    if n == 0:
+        return np.nan
+    if n % 2:
+        return _kth_smallest(a, n // 2, n)
+    upper = _kth_smallest(a, n // 2, n)
+    # the selection leaves a[:n // 2] <= upper: their largest is the lower middle value; a
+    # second selection (as pandas does) only tells which zero, 0.0 or -0.0, pandas takes
+    lower = a[0]
+    for i in range(1, n // 2):
+        lower = max(lower, a[i])
+    if lower == 0.0:
+        lower = _kth_smallest(a, n // 2 - 1, n)
+    return (upper + lower) / 2
+
+
+@numba.njit(cache=True, nogil=True)
+def _grouped_median_and_mad(
+    q: np.ndarray, codes: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    """Per item: median and MAD of q, skipping NaN, exactly as pandas' group-by median does
+    (each item's non-NaN values copied in row order, then `_median_linear`); the rows of an
+    item are together and the items are 0..k-1 in order."""
+    n = len(q)
+    median_of = np.full(k, np.nan)
+    mad_of = np.full(k, np.nan)
+    longest = 0
+    start = 0
+    for i in range(1, n + 1):
+        if i == n or codes[i] != codes[start]:
+            longest = max(longest, i - start)
+            start = i
+    scratch = np.empty(longest, dtype=np.float64)
     start = 0
     while start < n:
-        end = int(np.searchsorted(codes, codes[min(start + BLOCK_ROWS, n) - 1], side="right"))
-        first, last = int(codes[start]), int(codes[end - 1]) + 1
-        median_of[first:last], mad_of[first:last] = _median_and_mad(
-            q[start:end], codes[start:end] - first
-        )
+        item = codes[start]
+        end = start + 1
+        while end < n and codes[end] == item:
+            end += 1
+        m = 0
+        for i in range(start, end):
+            v = q[i]
+            if v == v:
+                scratch[m] = v
+                m += 1
+        median = _median_linear(scratch, m)
+        m = 0
+        for i in range(start, end):
+            d = abs(q[i] - median)
+            if d == d:
+                scratch[m] = d
+                m += 1
+        median_of[item] = median
+        mad_of[item] = _median_linear(scratch, m)
         start = end
     return median_of, mad_of
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_day_spans(
+    days: np.ndarray,
+    codes: np.ndarray,
+    first_of: np.ndarray,
+    last_of: np.ndarray,
+    size: np.ndarray,
+) -> tuple[np.ndarray, int]:  # pragma: no cover
+    """Per item (rows in any order; days not empty): first day, last day and row count,
+    updated in place (size 0: none yet); and which days of [first_day, last_day] of these
+    rows occur (with first_day)."""
+    first_day = days[0]
+    last_day = days[0]
+    for i in range(len(days)):
+        c = codes[i]
+        d = days[i]
+        if size[c] == 0:
+            first_of[c] = d
+            last_of[c] = d
+        else:
+            first_of[c] = min(first_of[c], d)
+            last_of[c] = max(last_of[c], d)
+        size[c] += 1
+        first_day = min(first_day, d)
+        last_day = max(last_day, d)
+    present = np.zeros(last_day - first_day + 1, dtype=np.bool_)
+    for i in range(len(days)):
+        present[days[i] - first_day] = True
+    return present, first_day
 
 
 def gap_warnings(data: DemandRows, file: str, sources: dict[str, str]) -> list[Problem]:
     """One warning per item whose series misses buckets within the span of the whole table
     (the file's first to last bucket): before its first, inside, or after its last bucket."""
-    days = data.days
-    codes = data.item_codes
-    first_day = int(days.min())
-    present = np.flatnonzero(np.bincount(days - first_day))  # the distinct dates, no sorting
-    dates = pd.DatetimeIndex((present + first_day).astype("datetime64[D]"))
+    k = int(data.item_codes.max()) + 1  # codes are 0..k-1, all present
+    first_of = np.zeros(k, dtype=np.int64)
+    last_of = np.zeros(k, dtype=np.int64)
+    size = np.zeros(k, dtype=np.int64)
+    present, first_day = _add_day_spans(data.days, data.item_codes, first_of, last_of, size)
+    days = np.flatnonzero(present) + first_day
+    return _gap_problems(first_of, last_of, size, days, data.item_names, file, sources)
+
+
+def _gap_problems(
+    first_of: np.ndarray,
+    last_of: np.ndarray,
+    size: np.ndarray,
+    days: np.ndarray,
+    item_names: Sequence[str],
+    file: str,
+    sources: dict[str, str],
+) -> list[Problem]:
+    """`gap_warnings` from each item's first day, last day and row count, and the distinct
+    days of the table (sorted)."""
+    first_day = int(days[0])
+    present = days - first_day
+    dates = pd.DatetimeIndex(days.astype("datetime64[D]"))
     bucket = bucket_of(dates.to_numpy())
     by_day = np.zeros(int(present[-1]) + 1, dtype=np.int64)
     by_day[present] = _bucket_index(dates, bucket)
-    index = by_day[days - first_day]
-    lo, hi = int(index.min()), int(index.max())
+    # a bucket's index never falls as the day rises: an item's first (last) bucket is the
+    # bucket of its first (last) day, and the table's are those of its first and last day
+    low = by_day[first_of - first_day]
+    high = by_day[last_of - first_day]
+    lo, hi = int(by_day[0]), int(by_day[-1])
     # keys are unique by now (duplicates are rejected), so the row count is the bucket count
-    if _grouped(codes):  # each item's rows together: one pass, no sorting
-        starts = np.flatnonzero(np.diff(codes, prepend=-1))
-        low = np.minimum.reduceat(index, starts)
-        high = np.maximum.reduceat(index, starts)
-    else:
-        grouped = pd.Series(index).groupby(codes, sort=True)  # codes are 0..k-1, all present
-        low = grouped.min().to_numpy()
-        high = grouped.max().to_numpy()
-    size = np.bincount(codes)
     before = low - lo
     after = hi - high
     inside = (high - low + 1) - size
@@ -236,7 +379,7 @@ def gap_warnings(data: DemandRows, file: str, sources: dict[str, str]) -> list[P
                 file,
                 None,
                 column,
-                data.item_names[i],
+                item_names[i],
                 f"has {m} missing {bucket}{'' if m == 1 else 's'} between {span} "
                 f"({', '.join(parts)}); "
                 f"missing {bucket}s are left missing, not counted as zero demand",
@@ -247,13 +390,72 @@ def gap_warnings(data: DemandRows, file: str, sources: dict[str, str]) -> list[P
     return out
 
 
+def _add_day_spans_numpy(
+    days: np.ndarray,
+    codes: np.ndarray,
+    first_of: np.ndarray,
+    last_of: np.ndarray,
+    size: np.ndarray,
+) -> tuple[np.ndarray, int]:
+    """`_add_day_spans` by numpy (slower, but no wait for numba's first call)."""
+    lo = np.full(len(size), np.iinfo(np.int64).max)
+    np.minimum.at(lo, codes, days)
+    hi = np.full(len(size), np.iinfo(np.int64).min)
+    np.maximum.at(hi, codes, days)
+    count = np.bincount(codes, minlength=len(size))
+    seen = count > 0
+    both = seen & (size > 0)
+    new = seen & (size == 0)
+    first_of[both] = np.minimum(first_of[both], lo[both])
+    last_of[both] = np.maximum(last_of[both], hi[both])
+    first_of[new] = lo[new]
+    last_of[new] = hi[new]
+    size += count
+    first_day = int(days.min())
+    return np.bincount(days - first_day) > 0, first_day
+
+
+def _warm_kernels() -> None:
+    """Load (or compile) the collector's kernels for the types it calls them with."""
+    one = np.zeros(1, dtype=np.int64)
+    _add_day_spans(np.zeros(1, dtype=np.int32), np.zeros(1, dtype=np.int32), one, one, one)
+    _grouped_median_and_mad(np.zeros(1), np.zeros(1, dtype=np.int32), 1)
+
+
 class DemandCollector:
-    """Accepted demand rows of a file read in slices, kept as compact arrays (32 bytes a
-    row) so that the per-item checks run once over the whole file at the end."""
+    """The demand checks of a file read in slices, with the same problems, in the same order,
+    as `demand_row_warnings` of all the rows at once (`warnings` gives them at the end).
+
+    What needs only the rows at hand is done as each slice comes: returns; each item's first
+    day, last day and row count and the days seen (for the gap check). While the rows come
+    grouped by item (each item's rows together, as exports often are), an item's outliers
+    are checked as soon as its last row has come (the next item has begun); the accepted rows
+    are also kept as compact arrays (20 bytes a row), for the outlier check over the whole
+    file at the end when they turn out not to be grouped.
+    """
 
     def __init__(self) -> None:
         self.names = StringIds()
-        self.columns: tuple[list[np.ndarray], ...] = ([], [], [], [], [])
+        self.codes: list[np.ndarray] = []
+        self.quantity: list[np.ndarray] = []
+        self.rows: list[np.ndarray] = []
+        self.returns: list[Problem] = []
+        self.days: list[np.ndarray] = []  # the distinct days of each slice
+        self.first_of = np.zeros(0, dtype=np.int64)
+        self.last_of = np.zeros(0, dtype=np.int64)
+        self.size = np.zeros(0, dtype=np.int64)
+        # the outlier check of the items done so far, while the rows are grouped
+        self.grouped = True
+        self.pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # the last item's
+        self.medians: list[np.ndarray] = []  # of items 0, 1, ... in turn
+        self.mads: list[np.ndarray] = []
+        self.outliers: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # rows, q, codes
+        # numba's first call in a process takes a while: start it now, in a thread of its own,
+        # while the first slice is read
+        self._warming: threading.Thread | None = threading.Thread(
+            target=_warm_kernels, name="bufferwise-warm", daemon=True
+        )
+        self._warming.start()
 
     def add(
         self,
@@ -262,34 +464,135 @@ class DemandCollector:
         returns: np.ndarray,
         dates: np.ndarray,
         rows: np.ndarray,
+        file: str,
+        sources: dict[str, str],
     ) -> None:
+        """Accepted demand rows of the next slice (`file` and `sources` as for the report)."""
         if len(rows) == 0:
             return
         codes = self.names.ids(item_ids).astype(np.int32)
         days = np.asarray(dates, dtype="datetime64[D]").astype(np.int64).astype(np.int32)
-        parts = (codes, quantity, returns, days, rows)
-        for column, part in zip(self.columns, parts, strict=True):
-            column.append(np.asarray(part))
+        rows = np.asarray(rows, dtype=np.int64)
+        if self._warming is not None and not self._warming.is_alive():
+            self._warming = None
+        warm = self._warming is None  # else numpy does this slice, not to wait for numba
+        quantity = np.asarray(quantity, dtype=np.float64)
+        returns = np.asarray(returns, dtype=np.float64)
+        k = len(self.names.uniques)
+        if k > len(self.size):  # items seen for the first time: no rows yet (size 0)
+            grown = max(k, 2 * len(self.size))
+            self.first_of, self.last_of, self.size = (
+                np.concatenate([a, np.zeros(grown - len(a), dtype=np.int64)])
+                for a in (self.first_of, self.last_of, self.size)
+            )
+        spans = _add_day_spans if warm else _add_day_spans_numpy
+        present, first_day = spans(days, codes, self.first_of, self.last_of, self.size)
+        self.days.append(np.flatnonzero(present) + int(first_day))
+        has_returns = returns > 0  # NaN (no returns) compares False
+        if has_returns.any():
+            self.returns += returns_warnings(rows[has_returns], returns[has_returns], file, sources)
+        self.codes.append(codes)
+        self.quantity.append(quantity)
+        self.rows.append(rows)
+        if self.grouped:
+            previous = self.pending[-1][1][-1] if self.pending else -1
+            if codes[0] < previous or not _grouped(codes):
+                self.grouped = False  # the check waits for the end, over all the rows
+                self.pending, self.medians, self.mads, self.outliers = [], [], [], []
+            else:
+                last = int(np.searchsorted(codes, codes[-1], side="left"))  # the last item
+                if last > 0 and warm:  # every item before it is complete
+                    self.pending.append((quantity[:last], codes[:last], rows[:last]))
+                    self._check_items()
+                    self.pending.append((quantity[last:], codes[last:], rows[last:]))
+                else:  # checked with the next slice (or at the end)
+                    self.pending.append((quantity, codes, rows))
 
-    def rows(self) -> DemandRows:
-        """Everything collected, as one `DemandRows` (the collector is emptied: each column
-        is joined and its pieces freed in turn, so memory peaks near the data itself)."""
-        joined = []
-        for column, dtype in zip(
-            self.columns, (np.int32, np.float64, np.float64, np.int32, np.int64), strict=True
-        ):
-            whole = np.concatenate(column).astype(dtype, copy=False) if column else None
-            column.clear()
-            joined.append(np.empty(0, dtype) if whole is None else whole)
-        codes, quantity, returns, days, rows = joined
-        return DemandRows(
-            item_codes=codes,
-            item_names=self.names.uniques.to_pylist(),
-            quantity=quantity,
-            returns=returns,
-            days=days,
-            rows=rows,
+    def _check_items(self) -> None:
+        """The outlier check of the complete items in `pending`, as `outlier_warnings` does
+        it (item by item, a row's item alone decides)."""
+        q, codes, rows = (np.concatenate(part) for part in zip(*self.pending, strict=True))
+        self.pending = []
+        first = int(codes[0])
+        local = codes - first
+        median_of, mad_of = _grouped_median_and_mad(q, local, int(local[-1]) + 1)
+        self.medians.append(median_of)
+        self.mads.append(mad_of)
+        threshold_of = median_of + OUTLIER_MADS * mad_of
+        eligible = (np.bincount(local) >= OUTLIER_MIN_BUCKETS) & (mad_of > 0)
+        threshold_of[~eligible] = np.inf
+        positions = np.flatnonzero(q > threshold_of[local])
+        if len(positions):
+            self.outliers.append((rows[positions], q[positions], codes[positions]))
+
+    def warnings(self, file: str, sources: dict[str, str]) -> list[Problem]:
+        """`demand_row_warnings` of every row added (the kept rows are freed)."""
+        if not self.rows:
+            return []
+        names = self.names.uniques.to_pylist()
+        k = len(names)
+        if self._warming is not None:
+            self._warming.join()
+            self._warming = None
+        if self.grouped:
+            if self.pending:
+                self._check_items()
+            problems = self._outlier_problems(names, file, sources)
+            self.codes, self.quantity, self.rows = [], [], []
+        else:
+            codes = np.concatenate(self.codes)
+            self.codes.clear()
+            q = np.concatenate(self.quantity)
+            self.quantity.clear()
+            pieces = self.rows
+            ends = np.cumsum([len(r) for r in pieces])
+            starts = ends - [len(r) for r in pieces]
+
+            def rows_at(positions: np.ndarray) -> np.ndarray:
+                piece = np.searchsorted(ends, positions, side="right")
+                within = positions - starts[piece]
+                return np.array(
+                    [pieces[c][w] for c, w in zip(piece.tolist(), within.tolist(), strict=True)],
+                    dtype=np.int64,
+                )
+
+            problems = outlier_warnings(q, codes, rows_at, names, file, sources)
+            del q, codes
+            self.rows = []
+        problems += self.returns
+        days = np.unique(np.concatenate(self.days))
+        problems += _gap_problems(
+            self.first_of[:k], self.last_of[:k], self.size[:k], days, names, file, sources
         )
+        return problems
+
+    def _outlier_problems(
+        self, item_names: Sequence[str], file: str, sources: dict[str, str]
+    ) -> list[Problem]:
+        """The outliers found item by item, as `outlier_warnings` words them."""
+        if not self.outliers:
+            return []
+        median_of = np.concatenate(self.medians)
+        mad_of = np.concatenate(self.mads)
+        threshold_of = median_of + OUTLIER_MADS * mad_of
+        column = sources.get("quantity", "quantity")
+        out = []
+        for rows, q, codes in self.outliers:
+            for r, v, k in zip(rows.tolist(), q.tolist(), codes.tolist(), strict=True):
+                out.append(
+                    Problem(
+                        file,
+                        r,
+                        column,
+                        f"{v:g}",
+                        f"is an outlier for item {item_names[k]} (above median "
+                        f"{median_of[k]:g} + {OUTLIER_MADS:g} x MAD {mad_of[k]:g} = "
+                        f"{threshold_of[k]:g}); kept, check it",
+                        "warning",
+                        "outlier",
+                    )
+                )
+        return out
 
 
 def receipt_warnings(

@@ -89,9 +89,9 @@ class FileSlices:
 
     What must be seen across slices is kept in compact form: the keys used so far (for
     duplicate keys, see `KeyHistory`) and, for demand, the accepted rows as arrays (for the
-    per-item outlier and gap checks, run once at the end). A mapping that `can_slice` refuses,
+    per-item outlier and gap checks: see `DemandCollector`). A mapping that `can_slice` refuses,
     a non-CSV file and `slice_rows=None` give one slice. Memory: about one slice of text and
-    values plus 16 bytes a row for the keys (plus 32 for demand).
+    values plus 16 bytes a row for the keys (plus 20 for demand).
     `errors_so_far` says whether any row error was found yet (to stop writing early).
     """
 
@@ -305,6 +305,8 @@ class FileSlices:
                     frame["returns"].to_numpy(dtype=np.float64),
                     frame["date"].to_numpy(dtype="datetime64[ns]"),
                     rows,
+                    raw.file,
+                    c.sources,
                 )
             elif name == "demand":
                 found = checks.demand_warnings(frame, rows, raw.file, c.sources)
@@ -344,7 +346,7 @@ class FileSlices:
         problems = self.problems
         self.histories = {}  # the keys are no longer needed: free them before the last checks
         if self.demand is not None:
-            found = checks.demand_row_warnings(self.demand.rows(), self.file, self._sources)
+            found = self.demand.warnings(self.file, self._sources)
             self.warned.update(p.row for p in found if p.row is not None)
             problems = problems + found
         report = FileReport(
