@@ -377,6 +377,7 @@ def child_analyze(url: str, warm_url: str, memory: bool = False) -> dict[str, An
         "stances": result.decisions.items["stance"].value_counts().to_dict(),
         "peak_gib": peak_gib(),
         "warmup_peak_gib": warm_peak,
+        "children_peak_gib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20,
         "notes": [n for n in result.decisions.notes if "budget" in n or "forecast" in n],
     }
 
@@ -408,6 +409,12 @@ def report(items: int, imp: dict[str, Any], ana: dict[str, Any]) -> None:
         for step, step_s in timings.items():
             if step.startswith(stage + "."):
                 print(f"      {step.split('.', 1)[1]:<24}{step_s:>9.1f}")
+    if "forecast.computed" in timings:
+        print(
+            f"  {'forecast (forked child)':<28}{timings['forecast.computed']:>9.1f}"
+            f"   beside equipment and decide; waited for after decide: "
+            f"{timings.get('forecast.waited', 0.0):.1f} s"
+        )
     print(f"  {'total (wall)':<28}{ana['total_s']:>9.1f}")
     stages = {k: v for k, v in ana["timings"].items() if "." not in k}
     slowest = max(stages.items(), key=lambda kv: kv[1])
@@ -418,6 +425,11 @@ def report(items: int, imp: dict[str, Any], ana: dict[str, Any]) -> None:
         + (f", its slowest step {worst[0]} ({worst[1]:.1f} s)" if worst else "")
     )
     print(f"  peak memory: {ana['peak_gib']:.2f} GiB (warm-up alone {ana['warmup_peak_gib']:.2f})")
+    if ana.get("children_peak_gib"):
+        print(
+            f"  forked children (the forecast): peak resident {ana['children_peak_gib']:.2f} GiB,"
+            " most of it the analyze process's own pages, shared at the fork (not copied)"
+        )
     if ana.get("step_peaks_gib"):
         print("  resident memory by step (largest 0.2 s sample, GiB):")
         for step, gib in ana["step_peaks_gib"].items():

@@ -91,6 +91,38 @@ class Profiles:
     period_starts: np.ndarray
     notes: list[str] = field(default_factory=list)
     matrix: DemandMatrix | None = None
+    pending_forecast: PendingForecast | None = None
+
+
+@dataclass
+class PendingForecast:
+    """The forecast of a `profile_all(..., forecast="later")`: `compute()` runs it (anywhere:
+    the caller may run it beside other work), `apply(profiles, table)` writes its figures into
+    the demand profile, as `profile_all(forecast=True)` would have."""
+
+    series: list[np.ndarray]
+    item_ids: np.ndarray
+    classes: np.ndarray
+    horizon: np.ndarray
+    models: Mapping[str, str] | None
+    settings: ForecastSettings | None
+
+    def compute(self) -> pd.DataFrame:
+        return forecast_errors(
+            self.series,
+            self.item_ids,
+            self.classes,
+            self.horizon,
+            models=self.models,
+            settings=self.settings,
+        )
+
+    @staticmethod
+    def apply(profiles: Profiles, table: pd.DataFrame) -> None:
+        for col in FORECAST_COLUMNS[1:]:
+            if col in profiles.demand.columns:
+                profiles.demand[col] = table[col].to_numpy()
+        profiles.pending_forecast = None
 
 
 def _lead_time_buckets(
@@ -138,7 +170,7 @@ def profile_all(
     receipts: pd.DataFrame | None,
     items: pd.DataFrame | None = None,
     bucket: str = "week",
-    forecast: bool = True,
+    forecast: bool | str = True,
     lead_time_buckets: int | Mapping[str, float] | pd.Series | None = None,
     progress: Progress | None = None,
     *,
@@ -154,7 +186,9 @@ def profile_all(
 
     demand, receipts, items  canonical tables (bufferwise.model.schema); None = not available
     bucket              "day", "week" (ISO, Monday) or "month"
-    forecast            fit the class-chosen model and backtest it (statsforecast)
+    forecast            fit the class-chosen model and backtest it (statsforecast); "later":
+                        not here - `Profiles.pending_forecast` holds it for the caller to
+                        compute (e.g. beside other work) and apply
     lead_time_buckets   protection interval H of the backtest [buckets]: one number, or per
                         item; default (nominal lead time + review period) / bucket length from
                         items, else the item's mean receipt lead time, else 1
@@ -164,6 +198,7 @@ def profile_all(
                         the last complete bucket of the data)
     """
     notes: list[str] = []
+    pending: PendingForecast | None = None
     ds = demand_settings or DemandSettings()
     extra = items["item_id"].astype(str).tolist() if items is not None else None
     if demand is not None and len(demand):
@@ -190,7 +225,16 @@ def profile_all(
                 f"{gaps} items have buckets declared not observed; they are profiled on their "
                 f"observed periods only (gaps={ds.gaps!r})"
             )
-        if forecast:
+        if forecast == "later":
+            pending = PendingForecast(
+                observed_series(matrix),
+                matrix.item_ids,
+                np.asarray(classify(dprof["adi"], dprof["cv2"], dprof["nonzero_periods"])),
+                _lead_time_buckets(matrix.item_ids, bucket, lead_time_buckets, items, receipts),
+                forecast_models,
+                forecast_settings,
+            )
+        elif forecast:
             base_class = classify(dprof["adi"], dprof["cv2"], dprof["nonzero_periods"])
             horizon = _lead_time_buckets(
                 matrix.item_ids, bucket, lead_time_buckets, items, receipts
@@ -244,6 +288,7 @@ def profile_all(
         period_starts=period_starts,
         notes=notes,
         matrix=matrix,
+        pending_forecast=pending,
     )
 
 
@@ -261,6 +306,7 @@ __all__ = [
     "DemandSettings",
     "DriftSettings",
     "ForecastSettings",
+    "PendingForecast",
     "Profiles",
     "Progress",
     "SupplySettings",

@@ -20,6 +20,7 @@ import pandas as pd
 from bufferwise.decide import Decisions, decide_items, decide_matrix
 from bufferwise.equipment import EquipmentReport, OeeConventions, analyze_equipment
 from bufferwise.profile import ForecastSettings, Profiles, profile_all
+from bufferwise.services.background import Background
 from bufferwise.services.imports import ImportSummary, import_files
 from bufferwise.services.runs import load_tables, recorded_run
 from bufferwise.settings import Settings
@@ -142,6 +143,7 @@ def analyze(
 
     repo = open_repository(db_url)
     froze = False
+    forecasting: Background[pd.DataFrame] | None = None
     try:
         t0 = time.perf_counter()
         t = load_tables(repo)
@@ -163,11 +165,16 @@ def analyze(
                     t["receipts"],
                     t["items"],
                     bucket=settings.profile.bucket,
-                    forecast=settings.profile.forecast,
+                    # the forecast (demand profile figures only; decide does not use them)
+                    # runs in a forked child beside equipment and decide, joined before store
+                    forecast="later" if settings.profile.forecast else False,
                     progress=profile_steps.progress,
                     forecast_settings=ForecastSettings(max_series=cap or None),
                 )
                 run.timings.update(profile_steps.timings())
+                pending = profiles.pending_forecast
+                if pending is not None:
+                    forecasting = Background(pending.compute)
                 if settings.profile.forecast and cap and len(profiles.demand) > cap:
                     profiles.notes.append(
                         f"forecast error measured on a sample of {cap:,} of "
@@ -215,6 +222,15 @@ def analyze(
                     matrix=matrix,
                 )
                 del matrix  # decisions.analysis holds it
+            if forecasting is not None:
+                assert pending is not None
+                waited = time.perf_counter()
+                table, seconds, _ = forecasting.result()
+                pending.apply(profiles, table)
+                # computed: the forecast's own time (beside decide in the child); waited: what
+                # the run spent waiting for it after decide
+                run.timings["forecast.computed"] = round(seconds, 3)
+                run.timings["forecast.waited"] = round(time.perf_counter() - waited, 3)
                 run.timings.update(decide_steps.timings())
             result = AnalysisResult(
                 run_id=run.run_id,
@@ -238,6 +254,8 @@ def analyze(
             result.timings = run.timings
         return result
     finally:
+        if forecasting is not None:
+            forecasting.close()  # a run that failed before the join: no child left behind
         if froze:
             gc.unfreeze()
         repo.close()
