@@ -411,7 +411,7 @@ def report(items: int, imp: dict[str, Any], ana: dict[str, Any]) -> None:
                 print(f"      {step.split('.', 1)[1]:<24}{step_s:>9.1f}")
     if "forecast.computed" in timings:
         print(
-            f"  {'forecast (forked child)':<28}{timings['forecast.computed']:>9.1f}"
+            f"  {'forecast (child process)':<28}{timings['forecast.computed']:>9.1f}"
             f"   beside equipment and decide; waited for after decide: "
             f"{timings.get('forecast.waited', 0.0):.1f} s"
         )
@@ -427,8 +427,8 @@ def report(items: int, imp: dict[str, Any], ana: dict[str, Any]) -> None:
     print(f"  peak memory: {ana['peak_gib']:.2f} GiB (warm-up alone {ana['warmup_peak_gib']:.2f})")
     if ana.get("children_peak_gib"):
         print(
-            f"  forked children (the forecast): peak resident {ana['children_peak_gib']:.2f} GiB,"
-            " most of it the analyze process's own pages, shared at the fork (not copied)"
+            f"  its child process (the forecast, beside decide): peak resident "
+            f"{ana['children_peak_gib']:.2f} GiB, in addition to the analyze process's"
         )
     if ana.get("step_peaks_gib"):
         print("  resident memory by step (largest 0.2 s sample, GiB):")

@@ -166,7 +166,7 @@ def analyze(
                     t["items"],
                     bucket=settings.profile.bucket,
                     # the forecast (demand profile figures only; decide does not use them)
-                    # runs in a forked child beside equipment and decide, joined before store
+                    # runs in a child process beside equipment and decide, joined before store
                     forecast="later" if settings.profile.forecast else False,
                     progress=profile_steps.progress,
                     forecast_settings=ForecastSettings(max_series=cap or None),
