@@ -348,10 +348,32 @@ class StepMemory:
 
     def sample(self) -> None:
         page = os.sysconf("SC_PAGE_SIZE")
+        self.children_peak = 0.0  # the child processes' resident size (the forecast)
+        self.combined_peak = 0.0  # this process's + its children's, sampled together
         while not self.stop.wait(0.2):
             with open("/proc/self/statm") as statm:
                 rss = int(statm.read().split()[1]) * page / 2**30
             self.peaks[self.label] = max(self.peaks.get(self.label, 0.0), rss)
+            children = 0.0
+            for pid in self._children():
+                try:
+                    with open(f"/proc/{pid}/statm") as statm:
+                        children += int(statm.read().split()[1]) * page / 2**30
+                except OSError:
+                    pass  # ended meanwhile
+            self.children_peak = max(self.children_peak, children)
+            self.combined_peak = max(self.combined_peak, rss + children)
+
+    @staticmethod
+    def _children() -> set[str]:
+        found: set[str] = set()
+        for task in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{task}/children") as listed:
+                    found.update(listed.read().split())
+            except OSError:
+                pass
+        return found
 
 
 def child_analyze(url: str, warm_url: str, memory: bool = False) -> dict[str, Any]:
@@ -377,7 +399,8 @@ def child_analyze(url: str, warm_url: str, memory: bool = False) -> dict[str, An
         "stances": result.decisions.items["stance"].value_counts().to_dict(),
         "peak_gib": peak_gib(),
         "warmup_peak_gib": warm_peak,
-        "children_peak_gib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20,
+        "children_peak_gib": trace.children_peak if trace is not None else None,
+        "combined_peak_gib": trace.combined_peak if trace is not None else None,
         "notes": [n for n in result.decisions.notes if "budget" in n or "forecast" in n],
     }
 
@@ -428,7 +451,8 @@ def report(items: int, imp: dict[str, Any], ana: dict[str, Any]) -> None:
     if ana.get("children_peak_gib"):
         print(
             f"  its child process (the forecast, beside decide): peak resident "
-            f"{ana['children_peak_gib']:.2f} GiB, in addition to the analyze process's"
+            f"{ana['children_peak_gib']:.2f} GiB; the two together at most "
+            f"{ana['combined_peak_gib']:.2f} GiB (0.2 s samples)"
         )
     if ana.get("step_peaks_gib"):
         print("  resident memory by step (largest 0.2 s sample, GiB):")
@@ -438,7 +462,8 @@ def report(items: int, imp: dict[str, Any], ana: dict[str, Any]) -> None:
     for note in ana["notes"]:
         print(f"  note: {note}")
     ok_t = ana["total_s"] <= TARGET_S
-    ok_m = ana["peak_gib"] <= TARGET_GIB
+    # the analyze process, or it and its child process together when sampled (--memory)
+    ok_m = max(ana["peak_gib"], ana.get("combined_peak_gib") or 0.0) <= TARGET_GIB
     goal = f"target (issue 7, at 100,000 items): <= {TARGET_S:g} s and <= {TARGET_GIB:g} GiB"
     if items == 100_000:
         print(
