@@ -29,6 +29,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -84,7 +85,7 @@ class Background(Generic[T]):
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
-                env={**os.environ, "BUFFERWISE_BG_CHILD": "1"},  # what the child is (tests)
+                env=_child_environment(),
             )
         except OSError as exc:
             _log.info("background work runs in-process: %s", exc)
@@ -130,6 +131,21 @@ class Background(Generic[T]):
                 with contextlib.suppress(OSError):
                     stream.close()
         process.wait()
+
+
+def _child_environment() -> dict[str, str]:
+    """This environment, with the folder this bufferwise was imported from first on the
+    child's path (the child runs the same code even when the caller put it on sys.path
+    itself) and a mark saying what the process is."""
+    import bufferwise
+
+    root = str(Path(bufferwise.__file__).resolve().parent.parent)
+    path = os.environ.get("PYTHONPATH", "")
+    return {
+        **os.environ,
+        "PYTHONPATH": root + (os.pathsep + path if path else ""),
+        "BUFFERWISE_BG_CHILD": "1",
+    }
 
 
 def _send(stream: IO[bytes], payload: bytes) -> None:
