@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from bufferwise.demo import generate_plant
+from bufferwise.services import analyze as analyze_module
 from bufferwise.services.analyze import AnalysisResult, analyze
 from bufferwise.services.imports import import_files
 from bufferwise.settings import Settings
@@ -34,14 +35,18 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, AnalysisResult]:
     generate_plant(base / "plant")
     url = f"sqlite:///{base / 'p.db'}"
     import_files(url, [base / "plant"])
-    return {
-        "a": analyze(url, Settings(), seed=11),
-        "a_again": analyze(url, Settings(), seed=11),
-        "b": analyze(url, Settings(), seed=12),
-    }
+    first = analyze(url, Settings(), seed=11)
+    # the second run forecasts in a child process beside decide, as a large plant does
+    # (services/background.py): the same tables
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(analyze_module, "BACKGROUND_FORECAST_ITEMS", 0)
+        again = analyze(url, Settings(), seed=11)
+    return {"a": first, "a_again": again, "b": analyze(url, Settings(), seed=12)}
 
 
 def test_same_seed_same_results(runs: dict[str, AnalysisResult]) -> None:
+    assert "forecast.computed" not in runs["a"].timings  # forecast in profile, in-process
+    assert "forecast.computed" in runs["a_again"].timings  # in a child, joined after decide
     first, again = runs["a"].output_tables(), runs["a_again"].output_tables()
     assert first.keys() == again.keys()
     for name in first:

@@ -31,6 +31,9 @@ Progress = Callable[[str, int, int], None]
 
 STAGES = ("import", "profile", "equipment", "decide", "store")
 
+#: from this many items on, the forecast runs in a child process beside equipment and decide
+BACKGROUND_FORECAST_ITEMS = 2_000
+
 
 @dataclass(slots=True)
 class AnalysisResult:
@@ -166,8 +169,13 @@ def analyze(
                     t["items"],
                     bucket=settings.profile.bucket,
                     # the forecast (demand profile figures only; decide does not use them)
-                    # runs in a child process beside equipment and decide, joined before store
-                    forecast="later" if settings.profile.forecast else False,
+                    # of a large plant runs in a child process beside equipment and decide,
+                    # joined before store; a small one here (a child costs ~2 s to start)
+                    forecast=(
+                        ("later" if len(t["items"]) >= BACKGROUND_FORECAST_ITEMS else True)
+                        if settings.profile.forecast
+                        else False
+                    ),
                     progress=profile_steps.progress,
                     forecast_settings=ForecastSettings(max_series=cap or None),
                 )
