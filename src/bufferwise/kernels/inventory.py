@@ -796,19 +796,8 @@ def pack_pools(
     # all rows checked and scattered at once; the first offending item (in item order, a
     # non-finite value before a fractional one within an item) is the one named
     flat = np.concatenate(arrays) if whole is None else np.asarray(whole, dtype=float)
+    _check_rows(flat, lengths, name, dtype)
     ends = np.cumsum(lengths)
-    nonfinite = ~np.isfinite(flat)
-    fractional = np.zeros(flat.size, dtype=bool)
-    if np.issubdtype(dtype, np.integer):
-        fractional = ~nonfinite & (flat != np.round(flat))
-    if nonfinite.any() or fractional.any():
-        first_bad = int(np.argmax(nonfinite)) if nonfinite.any() else flat.size
-        first_frac = int(np.argmax(fractional)) if fractional.any() else flat.size
-        item_bad = int(np.searchsorted(ends, first_bad, side="right"))
-        item_frac = int(np.searchsorted(ends, first_frac, side="right"))
-        if item_bad <= item_frac:
-            raise ValueError(f"{name}: item {item_bad} has a NaN or infinite value")
-        _check_whole(flat[first_frac : first_frac + 1], name, dtype)
     if flat.size == n_items * width:  # every row full: one reshape, no scatter, no copy
         return np.ascontiguousarray(flat.reshape(n_items, width).astype(dtype, copy=False)), lengths
     _scatter_rows(flat.astype(dtype, copy=False), ends - lengths, lengths, packed)
@@ -868,8 +857,8 @@ def pack_ragged(
 
 
 def _check_rows(flat: np.ndarray, lengths: np.ndarray, name: str, dtype: type) -> None:
-    """`pack_pools`' checks of concatenated float rows: the first offending item (in item
-    order, a non-finite value before a fractional one within an item) is the one named."""
+    """The checks of concatenated rows (`pack_pools`, `pack_ragged`): the first offending item
+    (in item order, a non-finite value before a fractional one within an item) is named."""
     nonfinite = ~np.isfinite(flat)
     fractional = np.zeros(flat.size, dtype=bool)
     if np.issubdtype(dtype, np.integer):
