@@ -212,6 +212,26 @@ def _any_inside_bucket(dates_ns: np.ndarray, kind: int) -> bool:  # pragma: no c
     return False
 
 
+@nb.njit(inline="always", cache=True)
+def _cell(
+    raw: np.ndarray,
+    remap: np.ndarray,
+    dates_ns: np.ndarray,
+    r: int,
+    kind: int,
+    lo: int,
+    n_periods: int,
+) -> int:  # pragma: no cover - compiled
+    """Cell (item x n_periods + period) of row r of the matrix; -1 for a row of an item left
+    out or outside the calendar."""
+    rc = raw[r]
+    code = remap[rc] if rc >= 0 else -1
+    per = _ordinal(dates_ns[r] // 86_400_000_000_000, kind) - lo
+    if code < 0 or per < 0 or per >= n_periods:
+        return -1
+    return code * n_periods + per
+
+
 @nb.njit(cache=True, nogil=True)
 def _fill(
     raw: np.ndarray,
@@ -231,13 +251,12 @@ def _fill(
     dup = 0
     dropped = 0
     for r in range(raw.size):
-        rc = raw[r]
-        code = remap[rc] if rc >= 0 else -1
-        per = _ordinal(dates_ns[r] // 86_400_000_000_000, kind) - lo
-        if code < 0 or per < 0 or per >= n_periods:
+        c = _cell(raw, remap, dates_ns, r, kind, lo, n_periods)
+        if c < 0:
             dropped += 1
             continue
-        c = code * n_periods + per
+        code = c // n_periods
+        per = c - code * n_periods
         v = qty[r]
         if np.isnan(v):
             out[c] = np.nan
@@ -260,10 +279,7 @@ def _cells(
     """Cell index of every row (-1 outside the calendar)."""
     out = np.empty(raw.size, dtype=np.int64)
     for r in range(raw.size):
-        rc = raw[r]
-        code = remap[rc] if rc >= 0 else -1
-        per = _ordinal(dates_ns[r] // 86_400_000_000_000, kind) - lo
-        out[r] = -1 if code < 0 or per < 0 or per >= n_periods else code * n_periods + per
+        out[r] = _cell(raw, remap, dates_ns, r, kind, lo, n_periods)
     return out
 
 
@@ -286,13 +302,8 @@ def _sum_shared_cells(
     size = out.size
     cursor = np.zeros(size, dtype=np.int64)
     for r in range(raw.size):
-        rc = raw[r]
-        code = remap[rc] if rc >= 0 else -1
-        per = _ordinal(dates_ns[r] // 86_400_000_000_000, kind) - lo
-        if code < 0 or per < 0 or per >= n_periods:
-            continue
-        c = code * n_periods + per
-        if count[c] > 1:
+        c = _cell(raw, remap, dates_ns, r, kind, lo, n_periods)
+        if c >= 0 and count[c] > 1:
             cursor[c] += 1
     cells = 0
     for c in range(size):
@@ -313,13 +324,8 @@ def _sum_shared_cells(
     start[cells] = total
     values = np.empty(total, dtype=np.float64)
     for r in range(raw.size):
-        rc = raw[r]
-        code = remap[rc] if rc >= 0 else -1
-        per = _ordinal(dates_ns[r] // 86_400_000_000_000, kind) - lo
-        if code < 0 or per < 0 or per >= n_periods:
-            continue
-        c = code * n_periods + per
-        if count[c] > 1:
+        c = _cell(raw, remap, dates_ns, r, kind, lo, n_periods)
+        if c >= 0 and count[c] > 1:
             values[cursor[c]] = qty[r]
             cursor[c] += 1
     for k in range(cells):
