@@ -146,19 +146,25 @@ def outlier_warnings(
     out = []
     for r, p in zip(rows_at(positions).tolist(), positions.tolist(), strict=True):
         k = codes[p]
-        out.append(
-            Problem(
-                file,
-                r,
-                column,
-                f"{float(q[p]):g}",
-                f"is an outlier for item {item_names[k]} (above median {median_of[k]:g} "
-                f"+ {OUTLIER_MADS:g} x MAD {mad_of[k]:g} = {threshold_of[k]:g}); kept, check it",
-                "warning",
-                "outlier",
-            )
-        )
+        out.append(_outlier(file, r, column, float(q[p]), item_names[k], median_of[k], mad_of[k]))
     return out
+
+
+def _outlier(
+    file: str, row: int, column: str, value: float, item: str, median: float, mad: float
+) -> Problem:
+    """The warning of one outlier (above median + OUTLIER_MADS x MAD of its item)."""
+    threshold = median + OUTLIER_MADS * mad
+    return Problem(
+        file,
+        row,
+        column,
+        f"{value:g}",
+        f"is an outlier for item {item} (above median {median:g} + {OUTLIER_MADS:g} x MAD "
+        f"{mad:g} = {threshold:g}); kept, check it",
+        "warning",
+        "outlier",
+    )
 
 
 def returns_warnings(
@@ -574,24 +580,11 @@ class DemandCollector:
             return []
         median_of = np.concatenate(self.medians)
         mad_of = np.concatenate(self.mads)
-        threshold_of = median_of + OUTLIER_MADS * mad_of
         column = sources.get("quantity", "quantity")
         out = []
         for rows, q, codes in self.outliers:
             for r, v, k in zip(rows.tolist(), q.tolist(), codes.tolist(), strict=True):
-                out.append(
-                    Problem(
-                        file,
-                        r,
-                        column,
-                        f"{v:g}",
-                        f"is an outlier for item {item_names[k]} (above median "
-                        f"{median_of[k]:g} + {OUTLIER_MADS:g} x MAD {mad_of[k]:g} = "
-                        f"{threshold_of[k]:g}); kept, check it",
-                        "warning",
-                        "outlier",
-                    )
-                )
+                out.append(_outlier(file, r, column, v, item_names[k], median_of[k], mad_of[k]))
         return out
 
 
