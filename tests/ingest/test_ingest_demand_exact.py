@@ -121,7 +121,9 @@ def test_demand_problems_are_the_old_ones(
     else:
         checks._warm_kernels()
     collector = checks.DemandCollector()
+    assert collector._warming is None  # no thread before the first slice (safe to fork)
     if not cold:
+        collector.start_warming()
         assert collector._warming is not None
         collector._warming.join()
     cuts = np.sort(rng.choice(np.arange(1, len(data.rows)), size=6, replace=False))

@@ -456,12 +456,21 @@ class DemandCollector:
         self.medians: list[np.ndarray] = []  # of items 0, 1, ... in turn
         self.mads: list[np.ndarray] = []
         self.outliers: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # rows, q, codes
-        # numba's first call in a process takes a while: start it now, in a thread of its own,
-        # while the first slice is read
-        self._warming: threading.Thread | None = threading.Thread(
-            target=_warm_kernels, name="bufferwise-warm", daemon=True
-        )
-        self._warming.start()
+        # numba's first call in a process takes a while: it starts with the first slice, in a
+        # thread of its own, and numpy does the slices that come before it is done. Not here:
+        # a FileSlices may be made in one process and read in a forked child (ingest.forked),
+        # and a child forked while the thread holds numba's compile lock would wait for ever.
+        self._warming: threading.Thread | None = None
+        self._warm_started = False
+
+    def start_warming(self) -> None:
+        """Load the kernels in a thread of their own (once; the first `add` calls it)."""
+        if not self._warm_started:
+            self._warm_started = True
+            self._warming = threading.Thread(
+                target=_warm_kernels, name="bufferwise-warm", daemon=True
+            )
+            self._warming.start()
 
     def add(
         self,
@@ -479,6 +488,7 @@ class DemandCollector:
         codes = self.names.ids(item_ids).astype(np.int32)
         days = np.asarray(dates, dtype="datetime64[D]").astype(np.int64).astype(np.int32)
         rows = np.asarray(rows, dtype=np.int64)
+        self.start_warming()
         if self._warming is not None and not self._warming.is_alive():
             self._warming = None
         warm = self._warming is None  # else numpy does this slice, not to wait for numba
