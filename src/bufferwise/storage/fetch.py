@@ -302,25 +302,34 @@ class _Assembler:
     def _rows(self) -> int:
         return sum(len(self.parts[p][0]) for p in self.parts) if self.parts else 0
 
-    def _fill(self, j: int, out: np.ndarray) -> None:
+    def _lookup(self, j: int) -> np.ndarray | None:
+        """The typed values column j's raw codes stand for, one more at the end for NULL
+        (code -1); None when the raw rows are the values (numbers). Asked once per column."""
         c = self.spec.columns[j]
-        if c.kind in _TEXT_KINDS:
-            values = _distinct_values(list(self.codes[j]), c.kind)
-            self.codes[j] = {}
+        if c.kind not in _TEXT_KINDS:
+            return None
+        values = _distinct_values(list(self.codes[j]), c.kind)
+        self.codes[j] = {}
+        return values
+
+    def _fill(self, j: int, out: np.ndarray) -> None:
+        lookup = self._lookup(j)
+        if lookup is None:
+            self._column(j, out)
+        else:
             # mode "wrap": code -1 is the last value (NULL) as with "raise", without the
             # full-size temporary that "raise" writes through
-            np.take(values, self._column(j), out=out, mode="wrap")
-        else:
-            self._column(j, out)
+            np.take(lookup, self._column(j), out=out, mode="wrap")
 
     def _frame_by_columns(self) -> pd.DataFrame:
         frame: dict[str, pd.Series] = {}
         for j, c in enumerate(self.spec.columns):
             raw = self._column(j)
-            if c.kind in _TEXT_KINDS:
-                values = _distinct_values(list(self.codes[j]), c.kind)
-                self.codes[j] = {}
-                frame[c.name] = pd.Series(values[raw], dtype=values.dtype)
+            lookup = self._lookup(j)
+            if lookup is not None:
+                frame[c.name] = pd.Series(lookup[raw], dtype=lookup.dtype)
+            elif c.kind in ("date", "datetime"):  # raw nanoseconds (the native reader's)
+                frame[c.name] = pd.Series(raw.view("datetime64[ns]"))
             else:
                 frame[c.name] = _assembled([raw], c.kind)
             del raw

@@ -51,7 +51,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from bufferwise.model.schema import Table
-from bufferwise.storage.fetch import _TEXT_KINDS, TableRead, _assembled, _Assembler
+from bufferwise.storage.fetch import _TEXT_KINDS, TableRead, _Assembler
 
 _log = logging.getLogger(__name__)
 
@@ -484,29 +484,12 @@ class _NativeAssembler(_Assembler):
                 offset += int(part.run_total[part.slot[j]])
         return out
 
-    def _texts(self, j: int) -> np.ndarray:
-        """Text column j's value of each run code (the last one: NULL)."""
+    def _lookup(self, j: int) -> np.ndarray | None:
+        """Text column j's value of each run code (the last one: NULL); None for the other
+        columns, whose rows are their values (dates and times as nanoseconds)."""
+        if self.spec.columns[j].kind != "str":
+            return None
         return self.run_values[int(self.native[min(self.native)].slot[j])]
-
-    def _fill(self, j: int, out: np.ndarray) -> None:
-        c = self.spec.columns[j]
-        if c.kind == "str":
-            np.take(self._texts(j), self._column(j), out=out, mode="wrap")
-        else:
-            self._column(j, out)
-
-    def _frame_by_columns(self) -> pd.DataFrame:
-        frame: dict[str, pd.Series] = {}
-        for j, c in enumerate(self.spec.columns):
-            raw = self._column(j)
-            if c.kind == "str":
-                frame[c.name] = pd.Series(self._texts(j)[raw], dtype=object)
-            elif c.kind in _TEXT_KINDS:
-                frame[c.name] = pd.Series(raw.view("datetime64[ns]"))
-            else:
-                frame[c.name] = _assembled([raw], c.kind)
-            del raw
-        return pd.DataFrame(frame, columns=list(self.spec.column_names), copy=False)
 
     def _rows(self) -> int:
         return sum(p.rows for p in self.native.values())
