@@ -333,12 +333,28 @@ def _bisect(fill_at: Callable[[float], float], target: float, iterations: int = 
         return hi
     if fill_at(lo) >= target:
         return lo
-    for _ in range(iterations):
+    return _narrow(fill_at, target, lo, hi, iterations=iterations)
+
+
+def _narrow(
+    fill_at: Callable[[float], float],
+    target: float,
+    lo: float,
+    hi: float,
+    *,
+    iterations: int | None = None,
+    tol: float = 0.0,
+) -> float:
+    """Halve [lo, hi] (fill_at(lo) < target <= fill_at(hi)) `iterations` times, or until it
+    is `tol` wide; the upper end."""
+    done = 0
+    while hi - lo > tol and (iterations is None or done < iterations):
         mid = 0.5 * (lo + hi)
         if fill_at(mid) >= target:
             hi = mid
         else:
             lo = mid
+        done += 1
     return hi
 
 
@@ -370,13 +386,7 @@ def _bisect_near(
         if f_lo < target <= f_hi:
             break
         width *= 4.0
-    while hi - lo > tol:
-        mid = 0.5 * (lo + hi)
-        if fill_at(mid) >= target:
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    return _narrow(fill_at, target, lo, hi, tol=tol)
 
 
 def inner_origins(n_periods: int, validation_periods: int, n_origins: int) -> np.ndarray:
