@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from bufferwise.errors import Problem
 from bufferwise.model.batch import ImportBatch
 
@@ -26,3 +28,16 @@ def one(batch: ImportBatch, code: str) -> Problem:
         f"expected one {code} problem, got {[p.message() for p in batch.problems]}"
     )
     return found[0]
+
+
+def shuffled_rows(
+    rng: np.random.Generator, items: int, codes: np.ndarray, *columns: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """The rows in a random order, item codes renumbered in order of first appearance (as the
+    demand collector numbers them): (codes, *columns)."""
+    order = rng.permutation(len(codes))
+    codes = codes[order]
+    _, first = np.unique(codes, return_index=True)
+    renumber = np.empty(items, dtype=np.int64)
+    renumber[np.argsort(first)] = np.arange(items)
+    return (renumber[codes], *(c[order] for c in columns))

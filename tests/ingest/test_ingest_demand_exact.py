@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from bufferwise.ingest import checks
 from ingest import reference_demand_checks as reference
+from ingest.helpers import shuffled_rows
 
 pytestmark = pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 
@@ -86,12 +87,7 @@ def _demand(seed: int, grouped: bool | str, weekly: bool = False) -> checks.Dema
         order = np.concatenate([np.setdiff1d(np.arange(len(codes)), order[-3:]), order[-3:]])
         codes, quantity, day, returns = codes[order], quantity[order], day[order], returns[order]
     elif not grouped:
-        order = rng.permutation(len(codes))
-        codes, quantity, day, returns = codes[order], quantity[order], day[order], returns[order]
-        _, first = np.unique(codes, return_index=True)
-        renumber = np.empty(items, dtype=np.int64)
-        renumber[np.argsort(first)] = np.arange(items)
-        codes = renumber[codes]
+        codes, quantity, day, returns = shuffled_rows(rng, items, codes, quantity, day, returns)
     return checks.DemandRows(
         codes.astype(np.int32),
         [f"I{i}" for i in range(items)],

@@ -15,7 +15,7 @@ from bufferwise.ingest.pipeline import FileSlices
 from bufferwise.ingest.readers import iter_csv_slices, read_csv_bytes
 from bufferwise.ingest.validate import KeyHistory
 from bufferwise.model import TABLES, ImportBatch
-from ingest.helpers import problems_with
+from ingest.helpers import problems_with, shuffled_rows
 
 SLICES = [1, 7, 50, 333, 100_000]
 
@@ -273,13 +273,7 @@ def test_demand_checks_in_item_blocks_give_the_same_warnings(
     returns = np.where(rng.random(len(codes)) < 0.05, 1.0, np.nan)
     rows = np.arange(1, len(codes) + 1)
     if not grouped:
-        order = rng.permutation(len(codes))
-        codes, quantity, day, returns = codes[order], quantity[order], day[order], returns[order]
-        # number items in order of first appearance, as the collector does
-        _, first = np.unique(codes, return_index=True)
-        renumber = np.empty(items, dtype=np.int64)
-        renumber[np.argsort(first)] = np.arange(items)
-        codes = renumber[codes]
+        codes, quantity, day, returns = shuffled_rows(rng, items, codes, quantity, day, returns)
     data = checks.DemandRows(codes, [f"I{i}" for i in range(items)], quantity, returns, day, rows)
     with monkeypatch.context() as patched:  # every statistic by a pandas group-by of all rows
         patched.setattr(checks, "_grouped", lambda codes: False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from calibration_samples import stationary
 
 from bufferwise.errors import InvalidInput
 from bufferwise.simulate import replay_order_up_to
@@ -21,20 +22,9 @@ from bufferwise.sizing import (
 )
 
 
-def _stationary(n: int, periods: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    rate = rng.gamma(0.8, 1.5, size=n)
-    occur = rng.random((n, periods)) < np.minimum(rate[:, None], 0.9)
-    sizes = 1 + rng.poisson(2.0 * rate[:, None], size=(n, periods))
-    demand = (occur * sizes).astype(float)
-    lead = rng.integers(0, 4, size=n).astype(float)
-    value = rng.lognormal(2.0, 1.5, size=n)
-    return demand, lead, value
-
-
 @pytest.mark.parametrize("target", [0.90, 0.95, 0.98])
 def test_calibrated_fill_holds_out_of_sample_on_stationary_demand(target: float) -> None:
-    demand, lead, value = _stationary(600, 120, seed=11)
+    demand, lead, value = stationary(600, 120, seed=11)
     fit, future = demand[:, :60], demand[:, 60:]
     c = calibrated_order_up_to(fit, lead, value, target, validation_periods=30)
     r = replay_order_up_to(future, c.order_up_to, lead, warm_start=fit)
@@ -43,7 +33,7 @@ def test_calibrated_fill_holds_out_of_sample_on_stationary_demand(target: float)
 
 
 def test_portfolio_allocation_gives_cheap_items_higher_service() -> None:
-    demand, lead, value = _stationary(200, 60, seed=2)
+    demand, lead, value = stationary(200, 60, seed=2)
     c = calibrated_order_up_to(demand, lead, value, 0.95, validation_periods=20)
     order = np.argsort(value)
     assert (np.diff(c.service_level[order]) <= 1e-12).all()
@@ -54,7 +44,7 @@ def test_portfolio_allocation_gives_cheap_items_higher_service() -> None:
 
 
 def test_portfolio_holds_less_value_than_one_service_level_at_the_same_fill() -> None:
-    demand, lead, value = _stationary(500, 120, seed=5)
+    demand, lead, value = stationary(500, 120, seed=5)
     fit, future = demand[:, :60], demand[:, 60:]
     out = {}
     for allocation in ("portfolio", "per_item"):
@@ -68,7 +58,7 @@ def test_portfolio_holds_less_value_than_one_service_level_at_the_same_fill() ->
 
 
 def test_levels_read_only_the_history_given() -> None:
-    demand, lead, value = _stationary(100, 80, seed=9)
+    demand, lead, value = stationary(100, 80, seed=9)
     a = calibrated_order_up_to(demand[:, :50], lead, value, 0.95, validation_periods=20)
     altered = demand.copy()
     altered[:, 50:] = altered[:, 50:][:, ::-1] * 3
@@ -116,7 +106,7 @@ def test_inner_origins_step_back_a_quarter_of_the_validation() -> None:
 
 
 def test_invalid_target_and_allocation() -> None:
-    demand, lead, value = _stationary(10, 20, seed=1)
+    demand, lead, value = stationary(10, 20, seed=1)
     with pytest.raises(InvalidInput, match="target"):
         calibrated_order_up_to(demand, lead, value, 1.0)
     with pytest.raises(InvalidInput, match="allocation"):
@@ -124,7 +114,7 @@ def test_invalid_target_and_allocation() -> None:
 
 
 def test_group_knobs_are_calibrated_per_class() -> None:
-    demand, lead, value = _stationary(400, 60, seed=4)
+    demand, lead, value = stationary(400, 60, seed=4)
     c = calibrated_order_up_to(demand, lead, value, 0.95, validation_periods=20, group_by="class")
     assert c.group_knobs
     assert set(c.group_knobs) <= {str(x) for x in c.model.demand_class} | {
@@ -152,7 +142,7 @@ def test_common_level_rescales_the_inner_model() -> None:
 def test_origin_half_life_weights_the_inner_origins_toward_the_latest() -> None:
     # demand doubles in the last 20 periods: the latest origin's window needs a higher knob
     # than the earlier ones; a half-life near zero leaves only the latest origin's weight
-    demand, lead, value = _stationary(300, 80, seed=5)
+    demand, lead, value = stationary(300, 80, seed=5)
     demand[:, 60:] *= 2.0
     args = (demand, lead, value, 0.95)
     equal = calibrated_order_up_to(*args, validation_periods=20, n_origins=4, origin_half_life=None)
@@ -193,7 +183,7 @@ def test_bootstrap_samples_add_p_periods_of_the_history() -> None:
 
 
 def test_bootstrap_distribution_is_reproducible_with_a_seed() -> None:
-    demand, lead, value = _stationary(150, 60, seed=6)
+    demand, lead, value = stationary(150, 60, seed=6)
     a = calibrated_order_up_to(
         demand, lead, value, 0.95, validation_periods=20, distribution="bootstrap", seed=5
     )
@@ -205,7 +195,7 @@ def test_bootstrap_distribution_is_reproducible_with_a_seed() -> None:
 
 
 def test_a_higher_target_never_lowers_a_level() -> None:
-    demand, lead, value = _stationary(300, 60, seed=8)
+    demand, lead, value = stationary(300, 60, seed=8)
     low = calibrated_order_up_to(demand, lead, value, 0.90, validation_periods=20)
     high = calibrated_order_up_to(demand, lead, value, 0.98, validation_periods=20)
     assert high.knob >= low.knob

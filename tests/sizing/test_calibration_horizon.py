@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from calibration_samples import stationary
 
 from bufferwise.errors import InvalidInput
 from bufferwise.kernels.replay import replay_base_stock
@@ -22,19 +23,8 @@ from bufferwise.sizing.calibrate import (
 )
 
 
-def _stationary(n: int, periods: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    rate = rng.gamma(0.8, 1.5, size=n)
-    occur = rng.random((n, periods)) < np.minimum(rate[:, None], 0.9)
-    sizes = 1 + rng.poisson(2.0 * rate[:, None], size=(n, periods))
-    demand = (occur * sizes).astype(float)
-    lead = rng.integers(0, 4, size=n).astype(float)
-    value = rng.lognormal(2.0, 1.5, size=n)
-    return demand, lead, value
-
-
 def test_short_by_period_is_the_replay_kernel_period_by_period() -> None:
-    demand, lead, _ = _stationary(200, 40, seed=3)
+    demand, lead, _ = stationary(200, 40, seed=3)
     level = np.ceil(np.random.default_rng(4).random(200) * 6)
     warm, window = demand[:, :25], demand[:, 25:]
     short = short_by_period(window, level, lead, warm)
@@ -91,7 +81,7 @@ def test_horizon_shortfall_and_inner_target_hand_example() -> None:
 
 
 def test_horizon_equal_to_the_validation_window_changes_nothing() -> None:
-    demand, lead, value = _stationary(300, 60, seed=8)
+    demand, lead, value = stationary(300, 60, seed=8)
     args = (demand, lead, value, 0.95)
     plain = calibrated_order_up_to(*args, validation_periods=15, age_model="none")
     same = calibrated_order_up_to(*args, validation_periods=15, horizon=15, age_model="exponential")
@@ -104,7 +94,7 @@ def test_horizon_equal_to_the_validation_window_changes_nothing() -> None:
 def test_a_fill_that_decays_with_age_asks_for_more_stock_over_a_longer_horizon() -> None:
     # demand of every item grows 2 % a period: a frozen policy falls short more as it ages,
     # so a horizon beyond the validation window needs a higher knob
-    demand, lead, value = _stationary(400, 60, seed=9)
+    demand, lead, value = stationary(400, 60, seed=9)
     rng = np.random.default_rng(10)
     demand = rng.poisson(demand * 1.02 ** np.arange(60)[None, :]).astype(float)
     args = (demand, lead, value, 0.95)
@@ -118,7 +108,7 @@ def test_a_fill_that_decays_with_age_asks_for_more_stock_over_a_longer_horizon()
 
 
 def test_invalid_horizon_and_age_model() -> None:
-    demand, lead, value = _stationary(20, 30, seed=1)
+    demand, lead, value = stationary(20, 30, seed=1)
     with pytest.raises(InvalidInput, match="age_model"):
         calibrated_order_up_to(demand, lead, value, 0.9, age_model="cubic")  # type: ignore[arg-type]
     with pytest.raises(InvalidInput, match="horizon"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -73,3 +75,25 @@ def batch(
     rows = sum(len(df) for df in tables.values())
     report = FileReport(file, content_hash, mapping, rows_read=rows, rows_accepted=rows)
     return ImportBatch(tables=dict(tables), files=[report])
+
+
+def stored_sample(path: Path, **tables: pd.DataFrame) -> str:
+    """A SQLite file at `path` holding 40 sample rows of every table, 9 items x 30 days of
+    demand, with `tables` instead where given; its URL."""
+    from bufferwise.storage import open_repository
+
+    url = f"sqlite:///{path}"
+    frames = {name: sample_table(name, rows=40, seed=3) for name in TABLES}
+    frames["demand"] = demand([f"I{i:02d}" for i in range(9)], days=30)
+    frames.update(tables)
+    with open_repository(url) as repo:
+        repo.import_batch(batch(frames))
+    return url
+
+
+def read_each(url: str) -> dict[str, pd.DataFrame]:
+    """Every table read on its own (`read_table`, the in-process reader): the reference."""
+    from bufferwise.storage import open_repository
+
+    with open_repository(url) as repo:
+        return {name: repo.read_table(name) for name in TABLES}

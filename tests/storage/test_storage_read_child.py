@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pandas.testing as pdt
 import pytest
-from storage_samples import batch, demand, sample_table
+from storage_samples import read_each, sample_table, stored_sample
 
 from bufferwise.model import TABLES
 from bufferwise.storage import fetch, open_repository
@@ -30,18 +30,7 @@ def child_always(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _stored(tmp_path: Path, **tables: pd.DataFrame) -> str:
-    url = f"sqlite:///{tmp_path / 'child.db'}"
-    frames = {name: sample_table(name, rows=40, seed=3) for name in TABLES}
-    frames["demand"] = demand([f"I{i:02d}" for i in range(9)], days=30)
-    frames.update(tables)
-    with open_repository(url) as repo:
-        repo.import_batch(batch(frames))
-    return url
-
-
-def _in_process(url: str) -> dict[str, pd.DataFrame]:
-    with open_repository(url) as repo:
-        return {name: repo.read_table(name) for name in TABLES}
+    return stored_sample(tmp_path / "child.db", **tables)
 
 
 def test_the_child_gives_the_frames_of_the_in_process_reader(
@@ -59,7 +48,7 @@ def test_the_child_gives_the_frames_of_the_in_process_reader(
     with open_repository(url) as repo:
         frames = repo.read_tables(list(TABLES))
     assert used == [2]  # demand cut in two, read by two children at once
-    expected = _in_process(url)
+    expected = read_each(url)
     for name in TABLES:
         pdt.assert_frame_equal(frames[name], expected[name], check_exact=True)
     # equal texts are one shared object, as the in-process reader gives them
@@ -80,7 +69,7 @@ def test_nulls_after_the_first_batch_and_empty_tables(
     url = _stored(tmp_path, items=items, wip_buffers=sample_table("wip_buffers").iloc[:0])
     with open_repository(url) as repo:
         frames = repo.read_tables(list(TABLES))
-    expected = _in_process(url)
+    expected = read_each(url)
     assert len(frames["wip_buffers"]) == 0
     for name in TABLES:
         pdt.assert_frame_equal(frames[name], expected[name], check_exact=True)
@@ -95,7 +84,7 @@ def test_the_parent_reads_in_process_when_the_child_fails(
     monkeypatch.setattr(fetch, "_CHILD", broken)
     with open_repository(url) as repo:
         frames = repo.read_tables(["demand", "items"])
-    expected = _in_process(url)
+    expected = read_each(url)
     pdt.assert_frame_equal(frames["demand"], expected["demand"], check_exact=True)
     pdt.assert_frame_equal(frames["items"], expected["items"], check_exact=True)
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pandas.testing as pdt
 import pytest
-from storage_samples import batch, demand, sample_table
+from storage_samples import read_each, sample_table, stored_sample
 
 from bufferwise.model import TABLES
 from bufferwise.storage import fetch, open_repository, reads, sqlite_native
@@ -47,18 +47,7 @@ def native_always(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def _stored(tmp_path: Path, **tables: pd.DataFrame) -> str:
-    url = f"sqlite:///{tmp_path / 'native.db'}"
-    frames = {name: sample_table(name, rows=40, seed=3) for name in TABLES}
-    frames["demand"] = demand([f"I{i:02d}" for i in range(9)], days=30)
-    frames.update(tables)
-    with open_repository(url) as repo:
-        repo.import_batch(batch(frames))
-    return url
-
-
-def _in_process(url: str) -> dict[str, pd.DataFrame]:
-    with open_repository(url) as repo:
-        return {name: repo.read_table(name) for name in TABLES}
+    return stored_sample(tmp_path / "native.db", **tables)
 
 
 def _read_all(url: str) -> dict[str, pd.DataFrame]:
@@ -72,7 +61,7 @@ def test_native_frames_equal_the_in_process_reader(
     url = _stored(tmp_path)
     frames = _read_all(url)
     assert native_always == [2]  # demand cut in two, read by two threads at once
-    expected = _in_process(url)
+    expected = read_each(url)
     for name in TABLES:
         pdt.assert_frame_equal(frames[name], expected[name], check_exact=True)
     ids = frames["demand"]["item_id"].to_numpy()
@@ -94,7 +83,7 @@ def test_runs_across_segments_and_full_text_buffers(
     url = _stored(tmp_path, items=items)
     frames = _read_all(url)
     assert native_always == [2]
-    expected = _in_process(url)
+    expected = read_each(url)
     for name in TABLES:
         pdt.assert_frame_equal(frames[name], expected[name], check_exact=True)
 
@@ -107,7 +96,7 @@ def test_nulls_and_empty_tables(tmp_path: Path, native_always: list[int]) -> Non
     url = _stored(tmp_path, items=items, wip_buffers=sample_table("wip_buffers").iloc[:0])
     frames = _read_all(url)
     assert native_always == [2]
-    expected = _in_process(url)
+    expected = read_each(url)
     assert len(frames["wip_buffers"]) == 0
     for name in TABLES:
         pdt.assert_frame_equal(frames[name], expected[name], check_exact=True)
