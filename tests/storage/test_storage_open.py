@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
@@ -13,13 +14,14 @@ from alembic.runtime.migration import MigrationContext
 
 from bufferwise.errors import StorageError
 from bufferwise.storage import open_repository
+from bufferwise.storage.engine import create_engine
 from bufferwise.storage.migrate import head_revision
 from bufferwise.storage.tables import metadata
 
 
 def test_migration_from_empty_creates_every_table_at_head(empty_db_url: str) -> None:
     with open_repository(empty_db_url) as repo:
-        assert repo.schema_revision() == head_revision() == "0001_initial"
+        assert repo.schema_revision() == head_revision() == "0002_bytewise_text"
         names = set(sa.inspect(repo.engine).get_table_names())
         assert set(metadata.tables) <= names
         assert "alembic_version" in names
@@ -41,7 +43,60 @@ def test_reopening_keeps_data_and_does_not_migrate_again(db_url: str) -> None:
         repo.start_run("profile")
     with open_repository(db_url) as repo:
         assert [r.kind for r in repo.list_runs()] == ["profile"]
-        assert repo.schema_revision() == "0001_initial"
+        assert repo.schema_revision() == "0002_bytewise_text"
+
+
+# ids whose byte order (Python's sorted(), SQLite's BINARY) differs from a locale's order
+ODD_IDS = ["b-2", "B1", "a_1", "a-1", "A2", "Z", "a", "é9", "e9", "10", "9", " x"]
+
+
+def test_upgrade_from_0001_keeps_the_rows_and_orders_ids_byte_by_byte(empty_db_url: str) -> None:
+    from bufferwise.storage import migrate
+    from bufferwise.storage.tables import CANONICAL
+
+    engine, _ = create_engine(empty_db_url)
+    try:
+        migrate.upgrade(engine, "0001_initial")
+        demand = CANONICAL["demand"]
+        rows = [
+            {"item_id": i, "date": dt.date(2026, 1, 1), "quantity": float(n), "returns": 0.0}
+            for n, i in enumerate(ODD_IDS)
+        ]
+        with engine.begin() as conn:
+            conn.execute(demand.insert(), rows)
+    finally:
+        engine.dispose()
+    with open_repository(empty_db_url) as repo:
+        assert repo.schema_revision() == "0002_bytewise_text"
+        with repo.engine.connect() as conn:
+            # no COLLATE in the query: the column's own collation orders it
+            stored = conn.execute(sa.select(demand).order_by(demand.c.item_id)).all()
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert compare_metadata(context, metadata) == []
+    assert [r.item_id for r in stored] == sorted(ODD_IDS)
+    assert sorted((r.item_id, r.quantity) for r in stored) == sorted(
+        (i, float(n)) for n, i in enumerate(ODD_IDS)
+    )
+
+
+@pytest.mark.postgres
+def test_canonical_text_columns_are_bytewise_on_postgres(postgres_url: str) -> None:
+    with open_repository(postgres_url) as repo, repo.engine.connect() as conn:
+        collations = conn.exec_driver_sql(
+            "SELECT table_name, column_name, collation_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND data_type = 'text'"
+        ).all()
+    from bufferwise.storage.tables import CANONICAL
+
+    canonical = {(r.table_name, r.column_name): r.collation_name for r in collations}
+    expected = {
+        (name, c.name)
+        for name, table in CANONICAL.items()
+        for c in table.columns
+        if isinstance(c.type, sa.Text)
+    }
+    assert {k for k in canonical if k[0] in CANONICAL} == expected
+    assert {canonical[k] for k in expected} == {"C"}
 
 
 def test_unknown_scheme_is_a_storage_error() -> None:
