@@ -12,7 +12,7 @@ import pytest
 
 from bufferwise.ingest import read_canonical, read_with_mapping
 from bufferwise.ingest.pipeline import FileSlices
-from bufferwise.ingest.readers import iter_csv_slices, read_csv_bytes
+from bufferwise.ingest.readers import first_slice_rows, iter_csv_slices, read_csv_bytes
 from bufferwise.ingest.validate import KeyHistory
 from bufferwise.model import TABLES, ImportBatch
 from ingest.helpers import problems_with, shuffled_rows
@@ -71,9 +71,9 @@ def test_canonical_file_in_slices_reads_like_the_whole_file(
     sliced = read_canonical(path, "demand", slice_rows=slice_rows)
     assert_same(sliced, whole)
     good_rows = whole.files[0].rows_read - 1  # one malformed line is not a table row
-    assert len(list(FileSlices(path, table="demand", slice_rows=slice_rows))) == -(
-        -good_rows // slice_rows
-    )
+    first = first_slice_rows(slice_rows)
+    sizes = [len(t["demand"]) for t in FileSlices(path, table="demand", slice_rows=slice_rows)]
+    assert len(sizes) == 1 + -(-(good_rows - first) // slice_rows)
     # the file holds every kind of problem the comparison is about
     codes = {p.code for p in whole.problems}
     assert {
@@ -161,7 +161,10 @@ def test_csv_slices_carry_malformed_rows_and_row_numbers(tmp_path: Path) -> None
     whole = read_csv_bytes(data, path=tmp_path / "x.csv")
     for slice_rows in (1, 9, 64, 1000):
         parts = list(iter_csv_slices(data, path=tmp_path / "x.csv", slice_rows=slice_rows))
-        assert all(p.table.num_rows <= slice_rows for p in parts)
+        sizes = [p.table.num_rows for p in parts]
+        first = first_slice_rows(slice_rows)
+        assert sizes[0] == min(first, 199 - 3)  # 199 lines, 3 malformed
+        assert all(n == slice_rows for n in sizes[1:-1]) and sizes[-1] <= slice_rows
         assert np.array_equal(np.concatenate([p.row_numbers for p in parts]), whole.row_numbers)
         assert sum(p.rows_read for p in parts) == whole.rows_read == 200
         problems = [q for p in parts for q in p.problems]

@@ -456,21 +456,30 @@ class DemandCollector:
         self.medians: list[np.ndarray] = []  # of items 0, 1, ... in turn
         self.mads: list[np.ndarray] = []
         self.outliers: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # rows, q, codes
-        # numba's first call in a process takes a while: it starts with the first slice, in a
-        # thread of its own, and numpy does the slices that come before it is done. Not here:
+        # numba's first call in a process takes a while: it starts when the file is opened
+        # (FileSlices.__iter__) or else with the first slice, in a thread of its own, and
+        # numpy does the slices that come before it is done. Not here:
         # a FileSlices may be made in one process and read in a forked child (ingest.forked),
         # and a child forked while the thread holds numba's compile lock would wait for ever.
         self._warming: threading.Thread | None = None
         self._warm_started = False
 
     def start_warming(self) -> None:
-        """Load the kernels in a thread of their own (once; the first `add` calls it)."""
+        """Load the kernels in a thread of their own (once; the first `add` calls it, if the
+        reader has not already)."""
         if not self._warm_started:
             self._warm_started = True
             self._warming = threading.Thread(
                 target=_warm_kernels, name="bufferwise-warm", daemon=True
             )
             self._warming.start()
+
+    def stop_warming(self) -> None:
+        """Wait for the warm-up thread, if one runs: no thread of the collector outlives the
+        file's report (a later file's checker may be forked)."""
+        if self._warming is not None:
+            self._warming.join()
+            self._warming = None
 
     def add(
         self,
@@ -543,13 +552,11 @@ class DemandCollector:
 
     def warnings(self, file: str, sources: dict[str, str]) -> list[Problem]:
         """`demand_row_warnings` of every row added (the kept rows are freed)."""
+        self.stop_warming()
         if not self.rows:
             return []
         names = self.names.uniques.to_pylist()
         k = len(names)
-        if self._warming is not None:
-            self._warming.join()
-            self._warming = None
         if self.grouped:
             if self.pending:
                 self._check_items()

@@ -141,6 +141,8 @@ class FileSlices:
         self._report_error: BaseException | None = None
 
     def __iter__(self) -> Iterator[dict[str, pd.DataFrame]]:
+        if self.demand is not None:  # numba's start-up, while the file is hashed and opened
+            self.demand.start_warming()
         src = self.mapping.source if self.mapping is not None else None
         slices = read_table_slices(
             self.path,
@@ -338,6 +340,8 @@ class FileSlices:
                 raise self._report_error
         if self._result is None:  # the iteration was left early
             self._result = self._report()
+        if self.demand is not None:  # a file refused at its first slice skips the report
+            self.demand.stop_warming()
         if tables:
             self._result.tables = tables
         return self._result
