@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from bufferwise.errors import InvalidInput
-from bufferwise.ingest import read_canonical, read_table
+from bufferwise.ingest import read_canonical, read_table, readers
 from bufferwise.ingest.readers import detect_delimiter, detect_encoding
 from ingest.helpers import write
 
@@ -218,3 +219,29 @@ def test_utf16_with_byte_order_mark_is_read(tmp_path: Path) -> None:
     batch = read_canonical(path, "demand")
     assert not batch.errors
     assert batch.tables["demand"]["item_id"].tolist() == ["P1", "P2"]
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 4096])
+def test_sliced_read_hashes_every_chunk_in_order_and_leaves_no_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    # the scan hashes in a thread beside its other checks; small chunks make many hand-overs
+    # and cut the two-byte "é" of a UTF-8 file apart
+    monkeypatch.setattr(readers, "_SCAN_BYTES", chunk)
+    text = "item_id,date,quantity\n" + "".join(
+        f"é{i},2023-01-0{i % 9 + 1},{i}\n" for i in range(50)
+    )
+    path = tmp_path / "d.csv"
+    path.write_bytes(text.encode("utf-8"))
+    before = threading.active_count()
+    (raw,) = readers.read_table_slices(path, 1000)
+    assert raw.content_hash == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert raw.encoding == "utf-8" and raw.table.column("item_id")[0].as_py() == "é0"
+    assert threading.active_count() == before
+
+
+def test_a_scan_that_cannot_read_the_file_says_so_and_leaves_no_thread(tmp_path: Path) -> None:
+    before = threading.active_count()
+    with pytest.raises(InvalidInput, match="cannot be read"):
+        list(readers.read_table_slices(tmp_path, 1000, format="csv"))  # a folder
+    assert threading.active_count() == before
