@@ -4,9 +4,8 @@ Ids then sort and compare as they do in SQLite and in Python (`sorted()`), and t
 key of a large table is built with memcmp and abbreviated keys instead of the database
 locale's strcoll: on 10 million demand rows the key builds in 2.05-2.38 s instead of
 2.32-2.45 s (benchmarks/postgres_key_benchmark.py, 3 rounds; docs/storage.md, "Benchmark").
-Equality is unchanged (both collations
-are deterministic), so no stored key can clash. SQLite compares text byte by byte already
-(its BINARY collation): nothing to do there.
+Equality is unchanged (both collations are deterministic), so no stored key can clash. SQLite
+compares text byte by byte already (its BINARY collation): nothing to do there.
 
 Revision ID: 0002_bytewise_text
 Revises: 0001_initial
