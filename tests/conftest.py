@@ -6,15 +6,18 @@ schema `bw_test_<random>`, selected through search_path, empties its tables befo
 and drops the schema at the end; `empty_db_url` gives a brand-new, unmigrated schema (or SQLite
 file) for migration tests. When the server cannot be reached the PostgreSQL cases are skipped
 with the reason, unless BUFFERWISE_REQUIRE_POSTGRES=1 (CI), where they fail.
+`shared_data`, `shared_file` and `reference_cases`: a missing data set or reference_cases.json
+skips the test with the reason, unless BUFFERWISE_REQUIRE_DATA=1 (CI), where it fails.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 import sqlalchemy as sa
@@ -28,12 +31,38 @@ SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 REFERENCE_CASES = REPO_ROOT.parent / "shared" / "reference_cases.json"
 
 
+REQUIRE_DATA = os.environ.get("BUFFERWISE_REQUIRE_DATA", "") == "1"
+
+
+def missing_data(reason: str) -> NoReturn:
+    """Skip the test with the reason, or fail it under BUFFERWISE_REQUIRE_DATA=1 (CI)."""
+    if REQUIRE_DATA:
+        pytest.fail(reason + " (BUFFERWISE_REQUIRE_DATA=1)")
+    pytest.skip(reason + "; CI (BUFFERWISE_REQUIRE_DATA=1) fails here instead")
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """../shared/data (real public data sets; never copied into the repo)."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"real data sets not found at {SHARED_DATA} (they sit beside the repo)")
+        missing_data(f"real data sets not found at {SHARED_DATA} (they sit beside the repo)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def shared_file(shared_data: Path) -> Callable[[str], Path]:
+    """`shared_file("carparts_expsmooth/carparts_long.csv")`: that file of ../shared/data.
+
+    A missing file skips the test with the reason, or fails it under BUFFERWISE_REQUIRE_DATA=1.
+    """
+
+    def get(relative: str) -> Path:
+        path = shared_data / relative
+        if not path.is_file():
+            missing_data(f"data file not found: {path}")
+        return path
+
+    return get
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +71,7 @@ def reference_cases() -> dict[str, dict]:
     import json
 
     if not REFERENCE_CASES.is_file():
-        pytest.skip(f"reference cases not found at {REFERENCE_CASES}")
+        missing_data(f"reference cases not found at {REFERENCE_CASES}")
     data = json.loads(REFERENCE_CASES.read_text())
     return {c["name"]: c for c in data["cases"]}
 

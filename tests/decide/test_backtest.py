@@ -88,7 +88,7 @@ def test_less_inventory_than_one_policy_at_the_same_fill(result) -> None:  # typ
 
 
 @pytest.mark.slow
-def test_carparts_backtest(shared_data) -> None:  # type: ignore[no-untyped-def]
+def test_carparts_backtest(shared_file) -> None:  # type: ignore[no-untyped-def]
     # Hyndman's expsmooth::carparts in ../shared/data, monthly; stated lead time 30 days, unit
     # cost 1, holding 25 %, criticality medium (docs/decide.md, "Backtest"); split where issue
     # 8's protocol splits carparts (fit 1998-01..2000-10, replay 2000-11..2002-03). Issue 5: the
@@ -99,9 +99,7 @@ def test_carparts_backtest(shared_data) -> None:  # type: ignore[no-untyped-def]
 
     from bufferwise.services.backtest import CARPARTS_DECIDE, carparts_items
 
-    path = shared_data / "carparts_expsmooth" / "carparts_long.csv"
-    if not path.is_file():
-        pytest.skip(f"{path} not found")
+    path = shared_file("carparts_expsmooth/carparts_long.csv")
     raw = pd.read_csv(path, dtype={"part_id": str})
     demand = pd.DataFrame(
         {

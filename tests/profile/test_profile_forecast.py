@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import statsforecast  # noqa: F401  (a required dependency: a missing install is an error)
 
 from bufferwise.errors import InvalidInput
 from bufferwise.profile import DEFAULT_MODELS, ForecastSettings, forecast_errors
-
-pytest.importorskip("statsforecast")
 
 
 def _ses(values: list[float], alpha: float) -> float:

@@ -3,6 +3,7 @@ from the raw CSV and pinned, and invariants (hypothesis)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -124,10 +125,8 @@ def test_disruption_events_hand_calculation() -> None:
 
 
 @pytest.fixture(scope="module")
-def scms_raw(shared_data: Path) -> pd.DataFrame:
-    path = shared_data / "scms_delivery_history" / "SCMS_Delivery_History_Dataset.csv"
-    if not path.is_file():
-        pytest.skip(f"{path} not found")
+def scms_raw(shared_file: Callable[[str], Path]) -> pd.DataFrame:
+    path = shared_file("scms_delivery_history/SCMS_Delivery_History_Dataset.csv")
     raw = pd.read_csv(path, encoding="utf-8-sig", lineterminator="\r", dtype=str)
     raw.columns = [c.strip() for c in raw.columns]
     raw = raw.dropna(subset=["ID"])
