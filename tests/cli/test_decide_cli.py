@@ -72,3 +72,34 @@ def test_bad_scenario_file_names_the_scenario(plant_db: tuple[str, object], tmp_
     result = CliRunner().invoke(app, ["--db", url, "scenario", str(f)])
     assert result.exit_code == 1
     assert "bad.toml" in result.output and "supplier_outag" in result.output
+
+
+def test_badly_typed_scenario_value_is_one_clear_line(
+    plant_db: tuple[str, object], tmp_path: Path
+) -> None:
+    # days = "30" raised TypeError: exit code 4 ("unexpected", an internal bug)
+    url, _ = plant_db
+    f = tmp_path / "typed.toml"
+    f.write_text(
+        '[[scenarios]]\nname = "S05 out"\nsupplier_outage = { supplier_id = "S05", days = "30" }\n'
+    )
+    result = CliRunner().invoke(app, ["--db", url, "scenario", str(f)])
+    assert result.exit_code == 1, result.output
+    assert "unexpected" not in result.output and "Traceback" not in result.output
+    for part in ("typed.toml", "'S05 out'", "supplier_outage.days", "'30'", "a number of days"):
+        assert part in result.output, part
+
+
+def test_unknown_supplier_in_scenario_is_refused(
+    plant_db: tuple[str, object], tmp_path: Path
+) -> None:
+    # a typo of the supplier id matched no item: a silent "no impact"
+    url, _ = plant_db
+    f = tmp_path / "typo.toml"
+    f.write_text(
+        '[[scenarios]]\nname = "typo"\nsupplier_outage = { supplier_id = "S5", days = 30 }\n'
+    )
+    result = CliRunner().invoke(app, ["--db", url, "scenario", str(f)])
+    assert result.exit_code == 1, result.output
+    for part in ("typo.toml", "'typo'", "supplier_outage.supplier_id", "'S5'", "S05"):
+        assert part in result.output, part

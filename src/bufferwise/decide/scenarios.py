@@ -18,14 +18,23 @@ demand over today's protection interval). A supplier outage happens once per sim
 a random point of the replenishment cycle, so the annual difference is the expected impact of
 one outage (a start date, when given, is recorded but the impact does not depend on it: the
 kernel is stationary). A demand change is simulated for the whole year and its annual
-difference scaled by weeks / 52. Other changes are reported per year.
+difference scaled by min(1, weeks / 52). Other changes are reported per year. In a combined
+scenario the other changes are simulated together and each demand change on top of them, its
+own extra difference scaled by its own weeks (run_scenarios), so a demand change never scales
+an outage sharing its scenario.
+
+Fields are checked for type and range (scenario_from_dict, and run_scenarios for scenarios built
+in Python), ids against the analysed items (run_scenarios): InvalidInput naming the scenario,
+the field, the value and what was expected.
 """
 
 from __future__ import annotations
 
+import datetime
 import math
+import numbers
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 
 import numpy as np
 import pandas as pd
@@ -73,6 +82,7 @@ _KINDS: dict[str, type] = {
     "lead_time_factor": LeadTimeFactor,
     "repair_time_factor": RepairTimeFactor,
 }
+_KIND_OF: dict[type, str] = {cls: key for key, cls in _KINDS.items()}
 SCENARIO_COLUMNS: tuple[str, ...] = (
     "scenario",
     "item_id",
@@ -103,11 +113,18 @@ def scenario_from_dict(spec: Mapping[str, object]) -> Scenario:
 
     {"name": "S05 out a month", "supplier_outage": {"supplier_id": "S05", "days": 30}}
     Each of supplier_outage, demand_change, lead_time_factor, repair_time_factor may be one
-    mapping or a list of them."""
-    name = str(spec.get("name", "")).strip()
-    if not name:
-        raise InvalidInput("scenario: needs a non-empty 'name'")
-    unknown = [k for k in spec if k != "name" and k not in _KINDS]
+    mapping or a list of them. Every field is checked (type and range); a bad one is refused
+    with InvalidInput naming the scenario, the field, the value and what was expected."""
+    if not isinstance(spec, Mapping):
+        raise InvalidInput(
+            f"scenario: expected a table with a name and changes, got {_shown(spec)}"
+        )
+    raw_name = spec.get("name", "")
+    if not isinstance(raw_name, str) or not raw_name.strip():
+        got = "" if raw_name == "" else f", got {_shown(raw_name)}"
+        raise InvalidInput(f"scenario: needs a non-empty 'name' (text){got}")
+    name = raw_name.strip()
+    unknown = [str(k) for k in spec if k != "name" and k not in _KINDS]
     if unknown:
         raise InvalidInput(
             f"scenario {name!r}: unknown key(s) {', '.join(unknown)} "
@@ -119,30 +136,152 @@ def scenario_from_dict(spec: Mapping[str, object]) -> Scenario:
         if raw is None:
             continue
         entries = raw if isinstance(raw, list) else [raw]
-        for entry in entries:
+        for i, entry in enumerate(entries, 1):
+            where = f"{key}[{i}]" if isinstance(raw, list) and len(raw) > 1 else key
             if not isinstance(entry, Mapping):
-                raise InvalidInput(f"scenario {name!r}: {key} must be a table of values")
-            args = dict(entry)
-            if "item_ids" in args:
-                args["item_ids"] = tuple(str(x) for x in args["item_ids"])
-            try:
-                changes.append(cls(**args))
-            except TypeError as exc:
-                raise InvalidInput(f"scenario {name!r}, {key}: {exc}") from None
+                raise InvalidInput(
+                    f"scenario {name!r}, {where}: expected a table of values, e.g. "
+                    f"{key} = {{ {_EXAMPLES[key]} }}, got {_shown(entry)}"
+                )
+            changes.append(_build(name, where, cls, entry))
     if not changes:
         raise InvalidInput(f"scenario {name!r}: no change given")
-    _check(name, changes)
     return Scenario(name, tuple(changes))
 
 
-def _check(name: str, changes: Iterable[Change]) -> None:
-    for c in changes:
-        if isinstance(c, SupplierOutage) and not c.days > 0:
-            raise InvalidInput(f"scenario {name!r}: supplier_outage days must be > 0")
-        if isinstance(c, DemandChange) and not (c.change > -1 and c.weeks > 0):
-            raise InvalidInput(f"scenario {name!r}: demand_change needs change > -1, weeks > 0")
-        if isinstance(c, LeadTimeFactor | RepairTimeFactor) and not c.factor > 0:
-            raise InvalidInput(f"scenario {name!r}: factor must be > 0")
+# what each field must be, as told in errors; examples as written in a TOML scenario file
+_EXPECTED: dict[str, str] = {
+    "supplier_outage.supplier_id": 'a supplier id (text), e.g. supplier_id = "S05"',
+    "supplier_outage.days": "a number of days > 0, e.g. days = 30",
+    "supplier_outage.start": 'a date, e.g. start = "2026-01-05"',
+    "demand_change.change": "a number > -1 (+0.25 = +25 %), e.g. change = 0.25",
+    "demand_change.weeks": "a number of weeks > 0, e.g. weeks = 8",
+    "demand_change.item_ids": 'a list of item ids, e.g. item_ids = ["P-0001", "P-0002"]',
+    "demand_change.category": 'an item category (text), e.g. category = "spare"',
+    "lead_time_factor.factor": "a number > 0, e.g. factor = 1.5",
+    "lead_time_factor.supplier_id": 'a supplier id (text; "" = all), e.g. supplier_id = "S03"',
+    "repair_time_factor.machine_id": 'a machine id (text), e.g. machine_id = "A2"',
+    "repair_time_factor.factor": "a number > 0, e.g. factor = 2.0",
+}
+_EXAMPLES: dict[str, str] = {
+    "supplier_outage": 'supplier_id = "S05", days = 30',
+    "demand_change": 'change = 0.25, weeks = 8, category = "spare"',
+    "lead_time_factor": "factor = 1.5",
+    "repair_time_factor": 'machine_id = "A2", factor = 2.0',
+}
+
+
+def _shown(value: object) -> str:
+    """A value as quoted in an error, with its type when that is the problem."""
+    kind = {
+        str: "text",
+        bool: "true/false",
+        list: "a list",
+        tuple: "a list",
+        type(None): "no value",
+    }.get(type(value), type(value).__name__)
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} ({kind})"
+
+
+def _field(name: str, where: str, kind: str, fname: str, value: object) -> object:
+    """The checked value of one field of a change; InvalidInput naming the scenario, the field,
+    the value and what was expected otherwise."""
+    expected = _EXPECTED[f"{kind}.{fname}"]
+
+    def bad(why: str = "") -> InvalidInput:
+        return InvalidInput(
+            f"scenario {name!r}, {where}.{fname}: got {_shown(value)}{why}; expected {expected}"
+        )
+
+    if fname in ("days", "change", "weeks", "factor"):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise bad()
+        x = float(value)
+        if not math.isfinite(x):
+            raise bad(", not finite")
+        if (fname == "change" and not x > -1.0) or (fname != "change" and not x > 0.0):
+            raise bad()
+        return x
+    if fname == "item_ids":
+        if not isinstance(value, list | tuple):
+            raise bad()
+        if not value:
+            raise bad(", empty (leave item_ids out for every item)")
+        ids = []
+        for v in value:
+            if isinstance(v, bool) or not isinstance(v, str | int) or not str(v).strip():
+                raise bad(f", item id {v!r}")
+            ids.append(str(v).strip())
+        return tuple(ids)
+    if fname == "start":
+        if isinstance(value, datetime.date):  # TOML date (datetime is a date too)
+            return value.isoformat()
+        if not isinstance(value, str):
+            raise bad()
+        if value.strip():
+            try:
+                datetime.date.fromisoformat(value.strip()[:10])
+            except ValueError:
+                raise bad() from None
+        return value.strip()
+    # ids and the category: text; empty only where it means "all"
+    if not isinstance(value, str):
+        raise bad()
+    if not value.strip() and fname in ("supplier_id", "machine_id") and kind != "lead_time_factor":
+        raise bad()
+    return value.strip()
+
+
+def _build(name: str, where: str, cls: type, args: Mapping[str, object]) -> Change:
+    """One change from its fields, each checked by `_field`."""
+    kind = _KIND_OF[cls]
+    spec = {f.name: f for f in fields(cls)}
+    unknown = [str(k) for k in args if k not in spec]
+    if unknown:
+        raise InvalidInput(
+            f"scenario {name!r}, {where}: unknown field(s) {', '.join(unknown)} "
+            f"(expected {', '.join(spec)})"
+        )
+    required = [n for n, f in spec.items() if f.default is MISSING]
+    missing = [n for n in required if n not in args]
+    if missing:
+        raise InvalidInput(
+            f"scenario {name!r}, {where}: missing field(s) {', '.join(missing)}; expected "
+            + "; ".join(_EXPECTED[f"{kind}.{n}"] for n in missing)
+        )
+    checked = {str(k): _field(name, where, kind, str(k), v) for k, v in args.items()}
+    change: Change = cls(**checked)
+    return change
+
+
+def _check(name: str, changes: Iterable[Change]) -> tuple[Change, ...]:
+    """The changes of a scenario built in Python, checked as `scenario_from_dict` checks a
+    file's (types and ranges); ids are checked against the portfolio in `run_scenarios`."""
+    out = []
+    for i, c in enumerate(changes, 1):
+        cls = type(c)
+        if cls not in _KIND_OF:
+            raise InvalidInput(
+                f"scenario {name!r}, change #{i}: expected one of "
+                f"{', '.join(k.__name__ for k in _KIND_OF)}, got {_shown(c)}"
+            )
+        args = {
+            f.name: getattr(c, f.name)
+            for f in fields(c)
+            # a field left at its default is not given (item_ids=() means every item)
+            if not (
+                f.default is not MISSING
+                and type(getattr(c, f.name)) is type(f.default)
+                and getattr(c, f.name) == f.default
+            )
+        }
+        out.append(_build(name, f"change #{i} ({_KIND_OF[cls]})", cls, args))
+    if not out:
+        raise InvalidInput(f"scenario {name!r}: no change given")
+    return tuple(out)
 
 
 def _whole(risk: RiskModel) -> RiskModel:
@@ -238,6 +377,69 @@ def _scaled_matrix(a: Analysis, changes: Iterable[Change]) -> tuple[DemandMatrix
     return replace(m, quantity=q), touched
 
 
+def _listed(values: Iterable[str], limit: int = 8) -> str:
+    """Up to `limit` values, then how many there are in all."""
+    vals = sorted(set(values))
+    head = ", ".join(vals[:limit])
+    return f"{head}, ... ({len(vals)} in all)" if len(vals) > limit else head
+
+
+def _check_ids(sc: Scenario, base: RiskModel, items: pd.DataFrame) -> None:
+    """Refuse ids that match nothing in the analysed portfolio: a typo would otherwise give a
+    silent "no impact"."""
+    suppliers = {str(x) for x in base.supplier_id if str(x)}
+    machines = {str(x) for x in base.machine_id if str(x)}
+    item_ids = [str(x) for x in base.item_ids]
+    known_items = set(item_ids)
+    cats = (
+        dict(zip(items["item_id"].astype(str), items["category"].astype(str), strict=True))
+        if "category" in items.columns
+        else {}
+    )
+    kinds: dict[str, int] = {}
+    for c in sc.changes:
+        kind = _KIND_OF[type(c)]
+        kinds[kind] = kinds.get(kind, 0) + 1
+        n_kind = sum(isinstance(x, type(c)) for x in sc.changes)
+        where = f"{kind}[{kinds[kind]}]" if n_kind > 1 else kind
+        head = f"scenario {sc.name!r}, {where}"
+        if isinstance(c, SupplierOutage | LeadTimeFactor):
+            if c.supplier_id and c.supplier_id not in suppliers:
+                raise InvalidInput(
+                    f"{head}.supplier_id: unknown supplier {c.supplier_id!r}; expected a "
+                    f"supplier of the analysed items ({_listed(suppliers) or 'none'})"
+                )
+        elif isinstance(c, RepairTimeFactor):
+            if c.machine_id not in machines:
+                raise InvalidInput(
+                    f"{head}.machine_id: unknown machine {c.machine_id!r}; expected a machine "
+                    f"that feeds an analysed item ({_listed(machines) or 'none'})"
+                )
+        elif isinstance(c, DemandChange):
+            unknown = [i for i in dict.fromkeys(c.item_ids) if i not in known_items]
+            if unknown:
+                raise InvalidInput(
+                    f"{head}.item_ids: unknown item id(s) {_listed(unknown)}; expected "
+                    f"analysed items ({_listed(item_ids)})"
+                )
+            if c.category:
+                if not cats:
+                    raise InvalidInput(
+                        f"{head}.category: the items have no category column; expected no "
+                        "category (or item_ids)"
+                    )
+                if c.category not in set(cats.values()):
+                    raise InvalidInput(
+                        f"{head}.category: unknown category {c.category!r}; expected a "
+                        f"category of the analysed items ({_listed(cats.values())})"
+                    )
+                if c.item_ids and not any(cats.get(i) == c.category for i in c.item_ids):
+                    raise InvalidInput(
+                        f"{head}: none of item_ids is in category {c.category!r}; expected "
+                        "item_ids of that category (both given: the items of the list in it)"
+                    )
+
+
 def run_scenarios(
     analysis: Analysis,
     scenarios: Iterable[Scenario],
@@ -249,10 +451,23 @@ def run_scenarios(
     `receipts` are the ones the analysis was built from (lead-time and repair scenarios change
     them). Summary columns: scenario, policy, items_affected, buffer_value, fill_rate_before /
     _after (demand-value weighted), stockout_days_before / _after, stockout_cost_before /
-    _after, holding_cost_before / _after, extra_cost (stockout + holding, after - before)."""
+    _after, holding_cost_before / _after, extra_cost (stockout + holding, after - before).
+
+    Every scenario is checked before any is simulated: bad values, and supplier, machine or
+    item ids and categories the analysed items do not have, raise InvalidInput naming the
+    scenario and the field.
+
+    A scenario's changes other than demand changes are simulated together (per year); each
+    demand change is then simulated on top of them for a whole year and its own extra
+    difference scaled by its own min(1, weeks / 52):
+    after = before + (others - before) + sum_j min(1, weeks_j / 52) (others + demand_j - others).
+    """
     a = analysis
     st = a.settings
     base = _whole(a.risk)
+    checked = [Scenario(sc.name, _check(sc.name, sc.changes)) for sc in scenarios]
+    for sc in checked:
+        _check_ids(sc, base, a.items)
     root = a.engine.seed if seed is None else resolve_seed(seed) % (2**63 - 1)
     engine = CostEngine(base, st, root)
     cycle = base.demand_mean * base.protection_periods("normal")
@@ -261,53 +476,24 @@ def run_scenarios(
     machine_items: dict[str, list[str]] = {}
     for item, machine in zip(base.item_ids, base.machine_id, strict=True):
         machine_items.setdefault(str(machine), []).append(str(item))
+
+    def simulate(changes: tuple[Change, ...]) -> tuple[Performance, np.ndarray]:
+        return _simulate(a, base, changes, receipts, machine_items, root, levels, cycle)
+
     tables = []
-    for sc in scenarios:
-        _check(sc.name, sc.changes)
-        rec = _scaled_receipts(receipts, sc.changes, machine_items)
-        eq = _scaled_equipment(a.equipment_risk, sc.changes)
-        matrix, demand_touched = _scaled_matrix(a, sc.changes)
-        items = a.items
-        if any(isinstance(c, LeadTimeFactor) for c in sc.changes):
-            items = items.copy()
-            items["nominal_lead_time_days"] = pd.to_numeric(
-                items["nominal_lead_time_days"], errors="coerce"
-            ).astype(float)
-            for c in sc.changes:
-                if isinstance(c, LeadTimeFactor):
-                    sel = (
-                        np.ones(len(items), dtype=bool)
-                        if not c.supplier_id
-                        else (items["supplier_id"].astype(str) == c.supplier_id).to_numpy()
-                    )
-                    items.loc[sel, "nominal_lead_time_days"] = (
-                        pd.to_numeric(items.loc[sel, "nominal_lead_time_days"]) * c.factor
-                    )
-        risk = _whole(build_risk_model(items, matrix, rec, eq, st))
-        affected = demand_touched[
-            np.searchsorted(np.asarray(matrix.item_ids).astype(str), base.item_ids.astype(str))
-        ].copy()
-        outage = Outages.none(risk.n_items)
-        for c in sc.changes:
-            if isinstance(c, SupplierOutage):
-                sel = risk.supplier_id.astype(str) == c.supplier_id
-                outage.rate_per_year[sel] = 1.0
-                for i in np.flatnonzero(sel):
-                    outage.lengths_days[i] = np.array([float(c.days)])
-                affected |= sel
-            elif isinstance(c, LeadTimeFactor):
-                affected |= (
-                    np.ones(risk.n_items, dtype=bool)
-                    if not c.supplier_id
-                    else risk.supplier_id.astype(str) == c.supplier_id
-                )
-            elif isinstance(c, RepairTimeFactor):
-                affected |= risk.machine_id.astype(str) == c.machine_id
-        risk.outages["whole"] = risk.outages["whole"].plus(outage)
-        after = CostEngine(risk, st, root).evaluate("whole", levels, cycle)
-        weeks = [c.weeks for c in sc.changes if isinstance(c, DemandChange)]
-        share = min(1.0, max(weeks) / 52.0) if weeks else 1.0
-        tables.append(_table(sc.name, base, before, after, levels, affected, share))
+    for sc in checked:
+        demand = [c for c in sc.changes if isinstance(c, DemandChange)]
+        others = tuple(c for c in sc.changes if not isinstance(c, DemandChange))
+        if others:
+            rest, affected = simulate(others)
+        else:
+            rest, affected = before, np.zeros(base.n_items, dtype=bool)
+        parts = []
+        for d in demand:
+            with_d, touched = simulate((*others, d))
+            affected = affected | touched
+            parts.append((min(1.0, d.weeks / 52.0), with_d))
+        tables.append(_table(sc.name, base, before, rest, parts, levels, affected))
     detail = (
         pd.concat(tables, ignore_index=True)
         if tables
@@ -316,21 +502,81 @@ def run_scenarios(
     return detail, summarise(detail, base)
 
 
+def _simulate(
+    a: Analysis,
+    base: RiskModel,
+    changes: tuple[Change, ...],
+    receipts: pd.DataFrame | None,
+    machine_items: dict[str, list[str]],
+    root: int,
+    levels: np.ndarray,
+    cycle: np.ndarray,
+) -> tuple[Performance, np.ndarray]:
+    """(the figures of every item under its whole risk with `changes` applied for a whole
+    year, the items the changes touch)."""
+    st = a.settings
+    rec = _scaled_receipts(receipts, changes, machine_items)
+    eq = _scaled_equipment(a.equipment_risk, changes)
+    matrix, demand_touched = _scaled_matrix(a, changes)
+    items = a.items
+    if any(isinstance(c, LeadTimeFactor) for c in changes):
+        items = items.copy()
+        items["nominal_lead_time_days"] = pd.to_numeric(
+            items["nominal_lead_time_days"], errors="coerce"
+        ).astype(float)
+        for c in changes:
+            if isinstance(c, LeadTimeFactor):
+                sel = (
+                    np.ones(len(items), dtype=bool)
+                    if not c.supplier_id
+                    else (items["supplier_id"].astype(str) == c.supplier_id).to_numpy()
+                )
+                items.loc[sel, "nominal_lead_time_days"] = (
+                    pd.to_numeric(items.loc[sel, "nominal_lead_time_days"]) * c.factor
+                )
+    risk = _whole(build_risk_model(items, matrix, rec, eq, st))
+    affected = demand_touched[
+        np.searchsorted(np.asarray(matrix.item_ids).astype(str), base.item_ids.astype(str))
+    ].copy()
+    outage = Outages.none(risk.n_items)
+    for c in changes:
+        if isinstance(c, SupplierOutage):
+            sel = risk.supplier_id.astype(str) == c.supplier_id
+            outage.rate_per_year[sel] = 1.0
+            for i in np.flatnonzero(sel):
+                outage.lengths_days[i] = np.array([float(c.days)])
+            affected |= sel
+        elif isinstance(c, LeadTimeFactor):
+            affected |= (
+                np.ones(risk.n_items, dtype=bool)
+                if not c.supplier_id
+                else risk.supplier_id.astype(str) == c.supplier_id
+            )
+        elif isinstance(c, RepairTimeFactor):
+            affected |= risk.machine_id.astype(str) == c.machine_id
+    risk.outages["whole"] = risk.outages["whole"].plus(outage)
+    return CostEngine(risk, st, root).evaluate("whole", levels, cycle), affected
+
+
 def _table(
     name: str,
     base: RiskModel,
     before: Performance,
-    after: Performance,
+    rest: Performance,
+    parts: list[tuple[float, Performance]],
     levels: np.ndarray,
     affected: np.ndarray,
-    share: float,
 ) -> pd.DataFrame:
+    """`rest`: the changes other than demand changes (per year); `parts`: (share, figures with
+    one demand change on top of the rest) per demand change (run_scenarios)."""
     frames = []
     days = base.bucket_days
     for k, policy in enumerate(("current", "recommended")):
 
-        def delta(b: np.ndarray, x: np.ndarray) -> np.ndarray:
-            return b + (x - b) * share
+        def after(metric: str, lo: float = 0.0, hi: float = math.inf, k: int = k) -> np.ndarray:
+            x = getattr(rest, metric)[:, k]
+            out = x + sum((share * (getattr(p, metric)[:, k] - x) for share, p in parts), 0.0)
+            return np.clip(out, lo, hi)
 
         frames.append(
             pd.DataFrame(
@@ -341,21 +587,13 @@ def _table(
                     "affected": affected,
                     "safety_stock": levels[:, k],
                     "fill_rate_before": before.fill_rate[:, k],
-                    "fill_rate_after": delta(before.fill_rate[:, k], after.fill_rate[:, k]),
+                    "fill_rate_after": after("fill_rate", hi=1.0),
                     "stockout_days_before": before.stockout_periods_per_year[:, k] * days,
-                    "stockout_days_after": delta(
-                        before.stockout_periods_per_year[:, k],
-                        after.stockout_periods_per_year[:, k],
-                    )
-                    * days,
+                    "stockout_days_after": after("stockout_periods_per_year") * days,
                     "stockout_cost_before": before.stockout_cost[:, k],
-                    "stockout_cost_after": delta(
-                        before.stockout_cost[:, k], after.stockout_cost[:, k]
-                    ),
+                    "stockout_cost_after": after("stockout_cost"),
                     "holding_cost_before": before.holding_cost[:, k],
-                    "holding_cost_after": delta(
-                        before.holding_cost[:, k], after.holding_cost[:, k]
-                    ),
+                    "holding_cost_after": after("holding_cost"),
                 }
             )
         )

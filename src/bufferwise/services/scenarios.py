@@ -68,9 +68,12 @@ def run_scenario_file(
     scenarios = load_scenarios(path)
 
     def extra(result: AnalysisResult) -> dict[str, pd.DataFrame]:
-        detail, summary = run_scenarios(
-            result.decisions.analysis, scenarios, result.receipts, seed=result.seed
-        )
+        try:
+            detail, summary = run_scenarios(
+                result.decisions.analysis, scenarios, result.receipts, seed=result.seed
+            )
+        except InvalidInput as exc:  # e.g. a supplier id the stored items do not have
+            raise InvalidInput(f"{path}: {exc}") from None
         return {"scenario_detail": detail, "scenario_summary": summary}
 
     result = analyze(
