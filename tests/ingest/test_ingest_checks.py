@@ -84,3 +84,20 @@ def test_every_problem_code_is_documented() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "mapping.md").read_text()
     missing = [code for code in PROBLEM_CODES if f"`{code}`" not in doc]
     assert missing == []
+
+
+def test_performance_above_100_with_cycle_times_known_before_the_file(tmp_path: Path) -> None:
+    # review finding: a canonical production_counts file has no machines table of its own; the
+    # ideal cycle times already known (stored, or read earlier in the import) are used
+    text = (
+        "machine_id,start,end,total_count,good_count\n"
+        "M1,2023-01-01 00:00,2023-01-01 00:05,12,12\n"  # 12 x 30 s = 360 s > 300 s
+        "M1,2023-01-01 00:05,2023-01-01 00:10,8,8\n"  # 240 s: fine
+        "M2,2023-01-01 00:00,2023-01-01 00:05,99,99\n"  # no cycle time known: not checked
+    )
+    path = write(tmp_path, "production_counts.csv", text)
+    assert problems_with(read_canonical(path, "production_counts"), "performance_above_100") == []
+    batch = read_canonical(path, "production_counts", cycle_times={"M1": 30.0})
+    warning = one(batch, "performance_above_100")
+    assert (warning.row, warning.column, warning.value) == (1, "total_count", "12")
+    assert batch.files[0].rows_warned == 1

@@ -693,3 +693,25 @@ def test_wip_buffer_between_unknown_machines(tmp_path: Path) -> None:
         "M9",
     )
     assert batch.tables["wip_buffers"]["buffer_id"].tolist() == ["B1"]
+
+
+@pytest.mark.parametrize("mode", ["default", "skip", "strict"])
+def test_an_import_where_every_row_is_filtered_is_rejected(tmp_path: Path, mode: str) -> None:
+    # review finding: no error, but no row survives: refused in every mode, naming the file
+    path = write(
+        tmp_path, "export.csv", "sku,date,q,kind\nA,2024-01-01,3,SKIP\nB,2024-01-02,4,SKIP\n"
+    )
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        '[[filters]]\ncolumn = "kind"\nequals = "SKIP"\nreason = "not a part"\n'
+        '[[tables]]\ntable = "demand"\n'
+        'columns = { item_id = "sku", date = "date", quantity = "q" }\n'
+    )
+    batch = read_with_mapping(path, mapping)
+    assert batch.errors == [] and batch.row_count() == 0
+    with pytest.raises(ImportRejected) as caught:
+        enforce_policy(batch, mode)
+    message = str(caught.value)
+    assert "no row survived in export.csv" in message
+    assert "2 rows read, 2 filtered out, 0 rejected for errors" in message
+    assert "nothing was imported" in message

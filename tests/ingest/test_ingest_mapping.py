@@ -387,3 +387,29 @@ def test_bad_period_header_is_a_layout_error(tmp_path: Path) -> None:
         'quantity = "value" }\n',
     )
     assert batch.tables["demand"]["quantity"].tolist() == [1.0, 2.0]
+
+
+def test_distinct_parent_takes_its_first_accepted_row(tmp_path: Path) -> None:
+    # review finding: M1's first snapshot has a status the mapping does not know, so that source
+    # row is rejected in every table; machines must take M1 from row 2, not lose it while its
+    # events and counts stay (orphans). M2's only row is rejected: no M2 anywhere, and its
+    # child rows get no extra unknown_id (the row is rejected once, for its status).
+    from bufferwise.ingest import enforce_policy
+
+    text = (
+        "ts,asset,items,status\n"
+        "2022-08-31 22:00:00+00:00,M1,4,9\n"
+        "2022-08-31 22:05:00+00:00,M1,3,2\n"
+        "2022-08-31 22:10:00+00:00,M1,5,2\n"
+        "2022-08-31 22:00:00+00:00,M2,1,9\n"
+    )
+    batch = enforce_policy(
+        read_with_mapping(write(tmp_path, "sme.csv", text), "sme_retrofit"), "skip"
+    )
+    machines = batch.tables["machines"]["machine_id"].tolist()
+    assert machines == ["M1"]
+    for child in ("machine_events", "production_counts"):
+        assert batch.tables[child]["machine_id"].tolist() == ["M1", "M1"]
+    assert {(p.row, p.code) for p in batch.errors} == {(1, "unmapped_value"), (4, "unmapped_value")}
+    report = batch.files[0]
+    assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (4, 2, 2)

@@ -245,3 +245,39 @@ def test_a_scan_that_cannot_read_the_file_says_so_and_leaves_no_thread(tmp_path:
     with pytest.raises(InvalidInput, match="cannot be read"):
         list(readers.read_table_slices(tmp_path, 1000, format="csv"))  # a folder
     assert threading.active_count() == before
+
+
+def test_excel_cells_beyond_the_header_reject_the_row(tmp_path: Path) -> None:
+    # review finding: like a CSV line with too many fields, a filled cell right of the header's
+    # last named column (also under a trailing empty header cell) is a wrong_field_count error
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["item_id", "date", "quantity", None])
+    sheet.append(["A", "2024-01-01", 3])
+    sheet.append(["B", "2024-01-02", 4, None, "extra"])
+    sheet.append(["C", "2024-01-03", 5, "under an empty header"])
+    sheet.append(["D", "2024-01-04", 6, None, None])  # empty cells beyond: fine
+    path = tmp_path / "demand.xlsx"
+    book.save(path)
+    batch = read_canonical(path, "demand")
+    assert batch.tables["demand"]["item_id"].tolist() == ["A", "D"]
+    bad = [p for p in batch.problems if p.code == "wrong_field_count"]
+    assert [(p.file, p.row, p.value, p.severity) for p in bad] == [
+        ("demand.xlsx", 2, "extra", "error"),
+        ("demand.xlsx", 3, "under an empty header", "error"),
+    ]
+    assert "has 5 cells, expected 3" in bad[0].expected and "column E" in bad[0].expected
+    assert "column D" in bad[1].expected
+    report = batch.files[0]
+    assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (4, 2, 2)
+
+
+def test_a_header_warning_counts_no_row_as_warned(tmp_path: Path) -> None:
+    # review finding: rows_warned counts accepted data rows; an unknown column is a warning on
+    # the header (row 0), which is not a data row
+    text = "item_id,date,quantity,colour\nA,2023-01-01,5,red\nA,2023-01-02,6,blue\n"
+    batch = read_canonical(write(tmp_path, "d.csv", text), "demand")
+    assert [(p.code, p.row) for p in batch.problems] == [("unknown_column", 0)]
+    assert batch.files[0].rows_warned == 0

@@ -12,7 +12,7 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
-from bufferwise.errors import ImportRejected
+from bufferwise.errors import ImportRejected, Problem
 from bufferwise.services.imports import ImportSummary, import_files
 from bufferwise.storage import Repository, open_repository
 from bufferwise.storage import bulk as bulk_module
@@ -188,3 +188,47 @@ def test_validate_in_slices_reports_what_a_whole_read_reports(tmp_path: Path) ->
     assert unknown == {"P000", "P003"}  # not among the items given
     assert any(p.code == "bad_date" and p.row == 70 for p in whole.problems)
     assert whole.files[0].rows_accepted == 2
+
+
+COUNTS_HEADER = "machine_id,start,end,total_count,good_count\n"
+
+
+def test_performance_above_100_uses_stored_and_earlier_machines(
+    repo: Repository, db_url: str, tmp_path: Path
+) -> None:
+    # review finding: the ideal cycle time comes from the machines stored already or read
+    # earlier in the same import (a folder's machines file is read first), not only from a
+    # machines table of the same mapping. 12 units x 30 s = 360 s > a 300 s interval.
+    from bufferwise.services.imports import read_inputs, validate_files
+
+    folder = tmp_path / "plant"
+    folder.mkdir()
+    (folder / "machines.csv").write_text(
+        "machine_id,ideal_cycle_time_s\nM1,30\nM2,\n", encoding="utf-8"
+    )
+    (folder / "production_counts.csv").write_text(
+        COUNTS_HEADER
+        + "M1,2023-01-01 00:00,2023-01-01 00:05,12,12\n"
+        + "M2,2023-01-01 00:00,2023-01-01 00:05,99,99\n",  # M2 has no cycle time: unchecked
+        encoding="utf-8",
+    )
+
+    def warned(problems: list[Problem]) -> list[tuple[str, int | None]]:
+        return [(p.file, p.row) for p in problems if p.code == "performance_above_100"]
+
+    expected = [("production_counts.csv", 1)]
+    assert warned(read_inputs([folder]).problems) == expected
+    assert warned(validate_files([folder]).batch.problems) == expected
+    summary = import_files(db_url, [folder])
+    assert warned(summary.batch.problems) == expected
+    assert [f.rows_warned for f in summary.batch.files] == [0, 1]
+    assert repo.cycle_times() == {"M1": 30.0}
+
+    # later: a counts file alone, checked against the stored machines
+    later = tmp_path / "counts_later.csv"
+    later.write_text(COUNTS_HEADER + "M1,2023-01-02 00:00,2023-01-02 00:05,11,11\n")
+    expected = [("counts_later.csv", 1)]
+    checked = validate_files([later], table="production_counts", db_url=db_url)
+    assert warned(checked.batch.problems) == expected
+    imported = import_files(db_url, [later], table="production_counts", slice_rows=1)
+    assert warned(imported.batch.problems) == expected

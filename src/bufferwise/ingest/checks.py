@@ -7,11 +7,12 @@ Each check looks at accepted canonical rows only and returns `Problem`s with sev
                           (MAD = median absolute deviation), for items with >= 8 buckets and
                           MAD > 0. A spike this far out is often a keying error; it is kept.
     returns               demand: returns > 0 in the bucket (kept apart, never netted)
-    gap                   demand: an item's series misses buckets between its first and last
-                          date (one warning per item; the bucket is the month when every date
-                          is the 1st, the week when every date falls on the same weekday 7·k
-                          days apart, else the day). Missing buckets stay missing: they are
-                          not invented as zeros.
+    gap                   demand: an item's series misses buckets within the file's span
+                          (the file's first to last date): between its own first and last
+                          date, and before its first / after its last date (one warning per
+                          item; the bucket is the month when every date is the 1st, the week
+                          when every date falls on the same weekday 7·k days apart, else the
+                          day). Missing buckets stay missing: they are not invented as zeros.
     over_delivery         receipts: qty_received > qty_ordered
     performance_above_100 production_counts: total_count x ideal_cycle_time_s exceeds the
                           interval length (only where the machine's ideal cycle time is known)

@@ -8,8 +8,9 @@ child process and hands the parent the checked slices through a pipe (pickled Da
 about 0.1 us a row), so with cores to spare checking and storing overlap for real.
 
 The child is forked (it starts at once, with the modules already imported), so it is used only
-where `fork` is safe and the default (Linux), and by default only for files big enough to
-repay it on a machine with 3 or more CPUs (`use_process`). The child runs at most a slice or
+where `fork` is safe and the default (Linux), and only when asked for: `use_process` is
+opt-in (the caller's setting True, and a file read in slices); by default the file is checked
+in a thread (the comment above `fork_available` says why). The child runs at most a slice or
 two ahead of the parent (a pipe send blocks until the parent reads it). Everything the caller
 sees is what `FileSlices` gives: the same slices in the same order, `errors_so_far`, `file`,
 `content_hash`, and `batch()`; an exception in the child is raised again in the parent

@@ -25,7 +25,7 @@ required canonical columns left unmapped) and raises `MappingError` naming the k
 
 from __future__ import annotations
 
-import re
+import codecs
 import tomllib
 from collections.abc import Mapping as AbcMapping
 from dataclasses import dataclass, field
@@ -34,6 +34,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pandas.tseries.frequencies import to_offset
 
 from bufferwise.errors import MappingError, Problem
 from bufferwise.model.schema import TABLES, Table
@@ -64,7 +67,7 @@ class Ordinal:
 
     The last run of digits in the label is the period number; period `first` starts on
     `start`, each next one `freq` later (a pandas offset alias: "MS" month start, "W-MON"
-    weeks starting Monday, "D" days, "QS" quarter start).
+    weeks starting Monday, "D" days, "QS" quarter start). `start` must be on `freq`.
     """
 
     start: pd.Timestamp
@@ -82,6 +85,7 @@ class ColumnSpec:
                 always accepted as well
     timezone    IANA zone of naive timestamps (e.g. "Europe/Rome"); values are stored as
                 naive UTC. Values that carry an offset (%z) are converted to UTC regardless.
+                Datetime columns only: a date column keeps the calendar day as written.
     factor      multiply numbers by this (a unit conversion)
     divide_by   divide numbers by this other source column (e.g. a cost per unit-year
                 divided by the unit cost gives a holding rate)
@@ -297,6 +301,17 @@ def _column_spec(origin: str, where: str, target: str, value: object, table: Tab
             f"only applies to date and datetime columns ({target} is {kind})",
         )
     timezone = _str(origin, f"{where}.timezone", value["timezone"]) if "timezone" in value else None
+    if timezone is not None and kind != "datetime":
+        raise _fail(
+            origin,
+            f"{where}.timezone",
+            f"only applies to datetime columns ({target} is a {kind} column"
+            + (
+                ", which keeps the calendar day as written, never shifted)"
+                if kind == "date"
+                else ")"
+            ),
+        )
     if timezone is not None:
         try:
             pd.Timestamp("2000-01-01").tz_localize(timezone)
@@ -372,7 +387,7 @@ def _column_spec(origin: str, where: str, target: str, value: object, table: Tab
             ) from None
         freq = _str(origin, f"{where}.ordinal.freq", raw_ord.get("freq"))
         try:
-            pd.tseries.frequencies.to_offset(freq)
+            offset = to_offset(freq)
         except ValueError:
             raise _fail(
                 origin,
@@ -380,6 +395,18 @@ def _column_spec(origin: str, where: str, target: str, value: object, table: Tab
                 'is not a pandas frequency (e.g. "MS", "W-MON", "D")',
                 freq,
             ) from None
+        if not offset.is_on_offset(start):
+            before, after = (
+                pd.Timestamp(offset.rollback(start)),
+                pd.Timestamp(offset.rollforward(start)),
+            )
+            raise _fail(
+                origin,
+                f"{where}.ordinal.start",
+                f"is not on the {freq} calendar, so the first period would not start on it "
+                f"(expected a date on {freq}, e.g. {_day(before)} or {_day(after)})",
+                raw_ord.get("start"),
+            )
         first = raw_ord.get("first", 1)
         if isinstance(first, bool) or not isinstance(first, int):
             raise _fail(origin, f"{where}.ordinal.first", "must be a whole number", first)
@@ -422,11 +449,15 @@ def _filter_spec(origin: str, where: str, value: object) -> FilterSpec:
         return FilterSpec(column, reason, one_of=tuple(str(v) for v in raw))
     if cond == "matches":
         pattern = _str(origin, f"{where}.matches", raw)
-        try:
-            re.compile(pattern)
-        except re.error as exc:
+        try:  # filters run on Arrow, whose RE2 syntax differs from Python's `re`
+            pc.match_substring_regex(pa.array([""], pa.string()), pattern)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise _fail(
-                origin, f"{where}.matches", f"is not a valid regular expression ({exc})", pattern
+                origin,
+                f"{where}.matches",
+                f"is not a valid regular expression ({exc}; the RE2 syntax is used: "
+                "no look-ahead, look-behind or back-references)",
+                pattern,
             ) from None
         return FilterSpec(column, reason, matches=pattern)
     if raw is not True:
@@ -493,6 +524,36 @@ def _interval_spec(origin: str, where: str, value: object, table: Table) -> Inte
     return spec
 
 
+def _day(ts: pd.Timestamp) -> str:
+    return str(ts.date()) if ts == ts.normalize() else str(ts)
+
+
+def _check_melted_columns(
+    origin: str,
+    where: str,
+    raw_columns: dict[str, Any],
+    columns: dict[str, ColumnSpec],
+    melt: MeltSpec,
+) -> None:
+    """After wide-to-long only the id columns, header_to and value_to exist: a column mapped
+    from any other source column has no value on a long row."""
+    allowed = (*melt.id_columns, melt.header_to, melt.value_to)
+    for target, spec in columns.items():
+        for key, name in (("column", spec.column), ("divide_by", spec.divide_by)):
+            if name is None or name in allowed:
+                continue
+            short = key == "column" and isinstance(raw_columns[target], str)
+            raise _fail(
+                origin,
+                f"{where}.columns.{target}" + ("" if short else f".{key}"),
+                "is not a column of the long table made by [melt] (expected one of the "
+                f"melt.id_columns {', '.join(melt.id_columns)}, the header column "
+                f"{melt.header_to!r} or the value column {melt.value_to!r}; add it to "
+                "melt.id_columns to keep it on every row)",
+                name,
+            )
+
+
 _TABLE_KEYS = ("table", "columns", "melt", "intervals", "distinct")
 
 
@@ -527,6 +588,8 @@ def _table_mapping(origin: str, where: str, value: object) -> TableMapping:
             )
         columns[target] = _column_spec(origin, f"{where}.columns.{target}", target, spec, schema)
     melt = _melt_spec(origin, f"{where}.melt", value["melt"]) if "melt" in value else None
+    if melt is not None:
+        _check_melted_columns(origin, where, raw_columns, columns, melt)
     intervals = (
         _interval_spec(origin, f"{where}.intervals", value["intervals"], schema)
         if "intervals" in value
@@ -595,12 +658,27 @@ def parse_mapping(
     skip_rows = raw_source.get("skip_rows", 0)
     if isinstance(skip_rows, bool) or not isinstance(skip_rows, int) or skip_rows < 0:
         raise _fail(origin, "source.skip_rows", "must be a whole number >= 0", skip_rows)
+    encoding = (
+        _str(origin, "source.encoding", raw_source["encoding"])
+        if "encoding" in raw_source
+        else None
+    )
+    if encoding is not None:
+        try:
+            known = codecs.lookup(encoding)._is_text_encoding
+        except LookupError:
+            known = False
+        if not known:
+            raise _fail(
+                origin,
+                "source.encoding",
+                'is not a known text encoding (e.g. "utf-8", "latin-1", "cp1252", "utf-16")',
+                encoding,
+            )
     source = SourceSpec(
         format=fmt,
         delimiter=delimiter,
-        encoding=_str(origin, "source.encoding", raw_source["encoding"])
-        if "encoding" in raw_source
-        else None,
+        encoding=encoding,
         sheet=sheet,
         decimal=decimal,
         thousands=thousands,

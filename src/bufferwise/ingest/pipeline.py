@@ -32,12 +32,19 @@ from bufferwise.ingest.transform import (
     check_source_columns,
     stage_table,
 )
-from bufferwise.ingest.validate import Checked, KeyHistory, check_references, check_staged
+from bufferwise.ingest.validate import (
+    Checked,
+    KeyHistory,
+    check_references,
+    check_staged,
+    fold_distinct,
+)
 from bufferwise.model.batch import FileReport, ImportBatch
 from bufferwise.model.schema import Table
 from bufferwise.model.schema import table as schema_of
 
 KnownIds = dict[str, set[str]]
+CycleTimes = dict[str, float]  # machine_id -> ideal_cycle_time_s
 
 
 def empty_frame(schema: Table) -> pd.DataFrame:
@@ -64,6 +71,27 @@ def _ids(checked: Checked, keep: np.ndarray, column: str) -> set[str]:
     v = checked.values[column]
     assert isinstance(v, pa.ChunkedArray)
     return {x for x in v.filter(pa.array(keep)).to_pylist() if x}
+
+
+def _rejected_rows(checked: list[Checked], raw_errors: np.ndarray) -> np.ndarray:
+    """Source rows with an error in any table made from them (or in the reader)."""
+    return np.unique(np.concatenate([*(c.rows[c.error] for c in checked), raw_errors]))
+
+
+def machine_cycle_times(machines: pd.DataFrame, into: CycleTimes | None = None) -> CycleTimes:
+    """The ideal cycle time of each machine of `machines` (canonical rows) added to `into`
+    (a copy); a machine given without one loses any it had (a re-import replaces the row)."""
+    out = dict(into or {})
+    if machines.empty or "ideal_cycle_time_s" not in machines:
+        return out
+    ids = machines["machine_id"].astype(str).tolist()
+    times = pd.to_numeric(machines["ideal_cycle_time_s"], errors="coerce").tolist()
+    for machine, t in zip(ids, times, strict=True):
+        if pd.isna(t):
+            out.pop(machine, None)
+        else:
+            out[machine] = float(t)
+    return out
 
 
 DEFAULT_SLICE_ROWS = 500_000
@@ -93,6 +121,9 @@ class FileSlices:
     a non-CSV file and `slice_rows=None` give one slice. Memory: about one slice of text and
     values plus 16 bytes a row for the keys (plus 20 for demand).
     `errors_so_far` says whether any row error was found yet (to stop writing early).
+    `cycle_times`: machine_id -> ideal_cycle_time_s known before this file (stored machines,
+    machines files read earlier in the same import), for the performance_above_100 check of
+    production counts; a machines table made from the same file adds to them.
     """
 
     def __init__(
@@ -103,6 +134,7 @@ class FileSlices:
         mapping: Mapping | str | Path | None = None,
         known_ids: KnownIds | None = None,
         slice_rows: int | None = DEFAULT_SLICE_ROWS,
+        cycle_times: CycleTimes | None = None,
     ) -> None:
         if (table is None) == (mapping is None):
             raise ValueError("give either a canonical table or a mapping")
@@ -124,6 +156,7 @@ class FileSlices:
             sliceable = True
         self.slice_rows = slice_rows if sliceable else None
         self.known_ids = known_ids
+        self.cycle_times: CycleTimes = dict(cycle_times or {})
         self.histories = {s.name: KeyHistory(s) for s in self.schemas} if sliceable else {}
         self.demand = DemandCollector() if sliceable and self.schemas[0].name == "demand" else None
         self.problems: list[Problem] = []
@@ -253,30 +286,41 @@ class FileSlices:
         )
         known_ids = self.known_ids
         by_table = {c.schema.name: c for c in checked}
-        for c in checked:
-            problems += c.problems
-            parents: KnownIds = {}
-            for target in c.schema.references.values():
-                parent_table, parent_col = target.split(".")
-                ids: set[str] | None = None
-                if known_ids is not None and parent_table in known_ids:
-                    ids = set(known_ids[parent_table])
-                parent = by_table.get(parent_table)
-                if parent is not None and parent is not c:
-                    ids = (ids or set()) | _ids(parent, ~parent.error & ~parent.merged, parent_col)
-                if ids is not None:
-                    parents[parent_table] = ids
-            problems += check_references(c, parents)
-
-        # one verdict per source row, across every table made from the file
-        error_rows = [c.rows[c.error] for c in checked]
-        error_rows.append(
-            np.array(
-                [p.row for p in raw.problems if p.row is not None and p.severity == "error"],
-                dtype=np.int64,
-            )
+        raw_errors = np.array(
+            [p.row for p in raw.problems if p.row is not None and p.severity == "error"],
+            dtype=np.int64,
         )
-        bad = np.unique(np.concatenate(error_rows)) if error_rows else np.empty(0, np.int64)
+        # one verdict per source row, across every table made from the file: a parent table
+        # of the same file offers the ids of its rows whose source row is kept; when a
+        # reference check rejects more source rows, their parent ids go too (checked again
+        # until nothing changes, so no kept row refers to a parent row that is not kept)
+        bad = _rejected_rows(checked, raw_errors)
+        first_pass = True
+        while True:
+            same_file_parent = False
+            for c in checked:
+                if first_pass:
+                    problems += c.problems
+                parents: KnownIds = {}
+                for target in c.schema.references.values():
+                    parent_table, parent_col = target.split(".")
+                    ids: set[str] | None = None
+                    if known_ids is not None and parent_table in known_ids:
+                        ids = set(known_ids[parent_table])
+                    parent = by_table.get(parent_table)
+                    if parent is not None and parent is not c:
+                        same_file_parent = True
+                        kept = ~np.isin(parent.rows, bad) & ~parent.error
+                        ids = (ids or set()) | _ids(parent, kept, parent_col)
+                    if ids is not None:
+                        parents[parent_table] = ids
+                problems += check_references(c, parents, skip=np.isin(c.rows, bad))
+            first_pass = False
+            now_bad = _rejected_rows(checked, raw_errors)
+            if not same_file_parent or len(now_bad) == len(bad):
+                bad = now_bad
+                break
+            bad = now_bad
         filtered = np.array(
             [p.row for p in pre_problems if p.code == "filtered" and p.row is not None],
             dtype=np.int64,
@@ -284,18 +328,16 @@ class FileSlices:
         rejected = np.union1d(bad, filtered)
 
         tables: dict[str, pd.DataFrame] = {}
-        cycle_times: dict[str, float] = {}
         for c in checked:
-            keep = ~np.isin(c.rows, bad) & ~c.merged
+            # a distinct table keeps the first *accepted* row of each key (see fold_distinct)
+            accepted = ~np.isin(c.rows, bad)
+            keep = accepted & ~fold_distinct(c, accepted, self.histories.get(c.schema.name))
             frame = c.frame(keep)
             rows = c.rows[keep]
             name = c.schema.name
             self._sources = c.sources
-            if name == "machines" and not frame.empty:
-                known = frame.dropna(subset=["ideal_cycle_time_s"])
-                cycle_times = dict(
-                    zip(known["machine_id"].astype(str), known["ideal_cycle_time_s"], strict=True)
-                )
+            if name == "machines":
+                self.cycle_times = machine_cycle_times(frame, self.cycle_times)
             found: list[Problem] = []
             if name == "demand" and self.demand is not None:
                 values = c.values
@@ -315,13 +357,16 @@ class FileSlices:
             elif name == "receipts":
                 found = checks.receipt_warnings(frame, rows, raw.file, c.sources)
             elif name == "production_counts":
-                found = checks.production_warnings(frame, rows, raw.file, c.sources, cycle_times)
+                found = checks.production_warnings(
+                    frame, rows, raw.file, c.sources, self.cycle_times
+                )
             problems += found
             tables[name] = frame
         rejected_set = set(rejected.tolist())
         for p in problems:
+            # rows_warned counts accepted data rows: the header (row 0) is not one
             if p.severity == "warning" and p.row is not None and p.code != "filtered":
-                if p.row not in rejected_set:
+                if p.row >= 1 and p.row not in rejected_set:
                     self.warned.add(p.row)
             elif p.severity == "error":
                 self.errors_so_far = True
@@ -412,17 +457,26 @@ def read_with_mapping(
     known_ids: KnownIds | None = None,
     *,
     slice_rows: int | None = None,
+    cycle_times: CycleTimes | None = None,
 ) -> ImportBatch:
     """Read an export through a mapping (a `Mapping`, a TOML path or a shipped mapping name).
 
     known_ids  parent table name -> ids already stored (e.g. {"items": {...}}): a row whose id
                is in neither these nor the same import's parent table is rejected (unknown_id)
     slice_rows read and check that many rows at a time (same result, see `FileSlices`)
+    cycle_times machine_id -> ideal_cycle_time_s already known (stored, or read earlier in
+               the same import) for the performance_above_100 check
     Raises `MappingError` when the mapping does not fit the file (e.g. names a missing column);
     every data problem is in the returned batch (see `enforce_policy` for what to write).
     """
     return _read_whole(
-        FileSlices(path, mapping=mapping, known_ids=known_ids, slice_rows=slice_rows)
+        FileSlices(
+            path,
+            mapping=mapping,
+            known_ids=known_ids,
+            slice_rows=slice_rows,
+            cycle_times=cycle_times,
+        )
     )
 
 
@@ -432,19 +486,27 @@ def read_canonical(
     known_ids: KnownIds | None = None,
     *,
     slice_rows: int | None = None,
+    cycle_times: CycleTimes | None = None,
 ) -> ImportBatch:
     """Read a file whose columns are already named like the canonical table `table`
     (dates as YYYY-MM-DD, timestamps as ISO 8601). Unknown columns are ignored with a warning;
-    a missing required column rejects the file."""
-    return _read_whole(FileSlices(path, table=table, known_ids=known_ids, slice_rows=slice_rows))
+    a missing required column rejects the file. `known_ids`, `cycle_times`: as for
+    `read_with_mapping`."""
+    return _read_whole(
+        FileSlices(
+            path, table=table, known_ids=known_ids, slice_rows=slice_rows, cycle_times=cycle_times
+        )
+    )
 
 
 __all__ = [
     "DEFAULT_SLICE_ROWS",
+    "CycleTimes",
     "FileSlices",
     "KnownIds",
     "can_slice",
     "empty_frame",
+    "machine_cycle_times",
     "read_canonical",
     "read_with_mapping",
 ]

@@ -28,6 +28,23 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def _none_survived(batch: ImportBatch) -> str:
+    """Why an import without errors still has no row to write, file by file."""
+    parts = []
+    for f in batch.files:
+        filtered = sum(1 for p in batch.problems if p.file == f.file and p.code == "filtered")
+        why = [
+            f"{_plural(f.rows_read, 'row')} read",
+            f"{filtered} filtered out",
+            f"{f.rows_rejected - filtered} rejected for errors",
+        ]
+        if f.rows_accepted:
+            why.append(f"{f.rows_accepted} accepted but giving no table row (e.g. empty cells)")
+        parts.append(f"{f.file} ({', '.join(why)})")
+    where = "; ".join(parts) if parts else "the import (no file)"
+    return f"no row survived in {where}; nothing was imported"
+
+
 def enforce_policy(
     batch: ImportBatch, mode: str = "default", *, rows: int | None = None
 ) -> ImportBatch:
@@ -37,6 +54,8 @@ def enforce_policy(
     mode = effective_mode(batch, mode)
     errors = batch.errors
     if not errors:
+        if (batch.row_count() if rows is None else rows) == 0:
+            raise ImportRejected(_none_survived(batch), list(batch.problems))
         return batch
     first = errors[0]
     if mode == "strict":

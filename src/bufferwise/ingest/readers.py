@@ -751,8 +751,17 @@ def _cell_text(value: object) -> str:
 
 
 def _from_rows(
-    path: Path, data: bytes, fmt: str, names: list[str], rows: list[list[str]], note: str | None
+    path: Path,
+    data: bytes,
+    fmt: str,
+    names: list[str],
+    rows: list[list[str]],
+    note: str | None,
+    row_numbers: np.ndarray | None = None,
+    bad_rows: Sequence[Problem] = (),
 ) -> RawTable:
+    """`rows`: the good rows, numbered by `row_numbers` (1, 2, ... when None); `bad_rows`:
+    one error per data row left out of them (e.g. wrong_field_count), counted as read."""
     name = path.name
     problems: list[Problem] = []
     header_problem = (
@@ -767,10 +776,15 @@ def _from_rows(
             code="empty_file",
         )
     )
+    rows_read = len(rows) + len(bad_rows)
+    if row_numbers is None:
+        row_numbers = np.arange(1, len(rows) + 1, dtype=np.int64)
     if header_problem is not None:
         names, rows = [], []
+        row_numbers = np.empty(0, dtype=np.int64)
+        rows_read = 0
         problems.append(header_problem)
-    elif not rows:
+    elif not rows and not bad_rows:
         problems.append(
             Problem(
                 name, None, None, None, "has a header row but no data rows", code="no_data_rows"
@@ -782,11 +796,11 @@ def _from_rows(
         path=path,
         content_hash=content_hash(data),
         table=table,
-        row_numbers=np.arange(1, len(rows) + 1, dtype=np.int64),
-        rows_read=len(rows),
+        row_numbers=row_numbers,
+        rows_read=rows_read,
         format=fmt,
         encoding=note,
-        problems=problems,
+        problems=problems + (list(bad_rows) if header_problem is None else []),
     )
 
 
@@ -824,16 +838,52 @@ def _read_xlsx(path: Path, data: bytes, sheet: str | int | None, skip_rows: int 
         while names and names[-1] == "":
             names.pop()
         width = len(names)
-        rows: list[list[str]] = []
+        # every data row as (cells under the header, text of each cell beyond it)
+        read: list[tuple[list[str], list[str]]] = []
         for values in rows_iter:
             cells = [_cell_text(v) for v in values[:width]]
             cells += [""] * (width - len(cells))
-            rows.append(cells)
-        while rows and not any(rows[-1]):
-            rows.pop()  # Excel often reports formatted but empty rows at the end
+            read.append((cells, [_cell_text(v) for v in values[width:]]))
+        while read and not any(read[-1][0]) and not any(read[-1][1]):
+            read.pop()  # Excel often reports formatted but empty rows at the end
     finally:
         book.close()
-    return _from_rows(path, data, "xlsx", names, rows, note=f"sheet {ws.title}")
+    rows: list[list[str]] = []
+    numbers: list[int] = []
+    bad_rows: list[Problem] = []
+    for number, (cells, beyond) in enumerate(read, start=1):
+        if any(beyond):  # like a CSV line with too many fields: the row is rejected
+            bad_rows.append(_beyond_header_problem(path.name, number, width, beyond))
+        else:
+            rows.append(cells)
+            numbers.append(number)
+    return _from_rows(
+        path,
+        data,
+        "xlsx",
+        names,
+        rows,
+        note=f"sheet {ws.title}",
+        row_numbers=np.array(numbers, dtype=np.int64),
+        bad_rows=bad_rows,
+    )
+
+
+def _beyond_header_problem(file: str, row: int, width: int, beyond: list[str]) -> Problem:
+    """A row with a non-empty cell right of the header's last named column."""
+    from openpyxl.utils import get_column_letter
+
+    filled = [i for i, text in enumerate(beyond) if text]
+    last = width + filled[-1] + 1
+    letters = ", ".join(get_column_letter(width + i + 1) for i in filled)
+    return Problem(
+        file,
+        row,
+        None,
+        ", ".join(beyond[i] for i in filled),
+        f"has {last} cells, expected {width} like the header (column {letters} has no header name)",
+        code="wrong_field_count",
+    )
 
 
 def _read_parquet(path: Path, data: bytes) -> RawTable:

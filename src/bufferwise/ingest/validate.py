@@ -46,8 +46,9 @@ class Checked:
     """One canonical table after checking: typed columns for every staged row, with masks.
 
     error   the row has at least one error and must not be stored
-    merged  the row repeats the key of an earlier row of a `distinct` table and is folded
-            into it (not an error, not stored twice)
+    merged  the row repeats the key of an earlier accepted row of a `distinct` table and is
+            folded into it (not an error, not stored twice); set by `fold_distinct` once the
+            verdict per source row is known
     """
 
     schema: Table
@@ -58,6 +59,7 @@ class Checked:
     merged: np.ndarray
     problems: list[Problem] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
+    distinct: bool = False
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -290,14 +292,31 @@ def _check_time(col: Column, sc: StagedColumn | None, n: int, out: _Problems) ->
     )
     suffix = _suffix(sc.source, col.name)
     word = "a date" if col.kind == "date" else "a date and time"
+    dst = parsed.nonexistent | parsed.ambiguous
     out.add(
-        parsed.bad,
+        parsed.bad & ~dst if dst.any() else parsed.bad,
         code=f"bad_{col.kind}",
         expected=f"is not {word} (expected {_date_words(spec, col.kind)}){suffix}",
         column=sc.source,
         text=sc.text,
         from_cell=sc.from_cell,
     )
+    if dst.any():
+        zone = spec.timezone
+        for mask, what in (
+            (parsed.nonexistent, "does not exist (the clocks skip it when summer time starts)"),
+            (parsed.ambiguous, "happens twice (the clocks go back over it when summer time ends)"),
+        ):
+            out.add(
+                mask,
+                code=f"bad_{col.kind}",
+                expected=f"is a local time that {what} in {zone}, so the instant is unknown "
+                f"(expected a time that exists once there, or one written with its offset, "
+                f"%z){suffix}",
+                column=sc.source,
+                text=sc.text,
+                from_cell=sc.from_cell,
+            )
     if col.required and parsed.empty.any():
         out.add(
             parsed.empty,
@@ -618,12 +637,14 @@ def _check_keys(
     sources: dict[str, str],
     history: KeyHistory | None = None,
 ) -> np.ndarray:
-    """Marks duplicate keys; returns the `merged` mask (distinct tables only). With a
-    `history`, keys used in earlier slices of the file count as used before this slice."""
+    """Marks duplicate keys (an error, except in a `distinct` table: its repeats are folded
+    later, by `fold_distinct`, among the rows that are accepted). With a `history`, keys used
+    in earlier slices of the file count as used before this slice. Returns an all-False
+    `merged` mask."""
     n = len(out.rows)
     merged = np.zeros(n, dtype=bool)
     ok = ~out.error
-    if n == 0 or not ok.any():
+    if n == 0 or not ok.any() or distinct:
         return merged
     key_arrays = []
     for k in schema.key:
@@ -644,10 +665,6 @@ def _check_keys(
     dup_sub = pd.Series(codes).duplicated(keep="first").to_numpy() | before
     if history is not None:
         history.add(codes[~dup_sub], out.rows[positions[~dup_sub]])
-    dup = np.zeros(n, dtype=bool)
-    dup[positions[dup_sub]] = True
-    if distinct:
-        return dup
     first_pos = pd.Series(positions[~dup_sub], index=codes[~dup_sub])
     dup_codes = codes[dup_sub]
     in_slice = ~before[dup_sub]
@@ -667,6 +684,39 @@ def _check_keys(
             Problem(out.file, int(out.rows[p]), column, value, exp, "error", "duplicate_key")
         )
         out.error[p] = True
+    return merged
+
+
+def fold_distinct(
+    checked: Checked, accepted: np.ndarray, history: KeyHistory | None = None
+) -> np.ndarray:
+    """Sets and returns `checked.merged` for a `distinct` table (all False otherwise):
+    among the `accepted` rows (those whose source row is kept, in every table made from the
+    file), the first row of each key is kept and later ones are folded into it. So the row
+    that stands for a key is always one that is stored: a first row rejected (by its own
+    error or by another table's error on the same source row) leaves the key to the next
+    accepted row. With a `history`, keys kept in earlier slices of the file count as kept
+    before this slice, and the keys kept here are added to it."""
+    merged = np.zeros(len(checked.rows), dtype=bool)
+    checked.merged = merged
+    if not checked.distinct or not accepted.any():
+        return merged
+    mask = pa.array(accepted)
+    key_arrays = []
+    for k in checked.schema.key:
+        v = checked.values[k]
+        key_arrays.append(v.filter(mask) if isinstance(v, pa.ChunkedArray) else v[accepted])
+    positions = np.flatnonzero(accepted)
+    if history is None:
+        codes = key_codes(key_arrays)
+        before = np.zeros(len(codes), dtype=bool)
+    else:
+        codes = history.key_codes(key_arrays)
+        before = history.first_use(codes) >= 0
+    dup = pd.Series(codes).duplicated(keep="first").to_numpy() | before
+    if history is not None:
+        history.add(codes[~dup], checked.rows[positions[~dup]])
+    merged[positions[dup]] = True
     return merged
 
 
@@ -756,13 +806,17 @@ def check_staged(
         merged=merged,
         problems=out.items,
         sources=sources,
+        distinct=staged.mapping.distinct,
     )
 
 
-def check_references(checked: Checked, parents: dict[str, set[str]]) -> list[Problem]:
+def check_references(
+    checked: Checked, parents: dict[str, set[str]], skip: np.ndarray | None = None
+) -> list[Problem]:
     """Reject rows whose id is not among the known ids of the parent table. `parents` maps a
     parent table name (e.g. "items") to its ids; references to tables not in `parents` are not
-    checked (there is nothing to check them against)."""
+    checked (there is nothing to check them against). `skip`: rows already rejected (e.g. by
+    another table made from the same source row), not checked again."""
     problems: list[Problem] = []
     for column, target in checked.schema.references.items():
         parent_table, parent_col = target.split(".")
@@ -779,6 +833,8 @@ def check_references(checked: Checked, parents: dict[str, set[str]]) -> list[Pro
         )
         empty = np.asarray(pc.equal(v, "").to_numpy(zero_copy_only=False), dtype=bool)
         bad = ~present & ~empty & ~checked.error
+        if skip is not None:
+            bad &= ~skip
         positions = np.flatnonzero(bad)
         if len(positions) == 0:
             continue

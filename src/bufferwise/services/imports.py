@@ -26,6 +26,7 @@ from bufferwise.ingest import (
     read_with_mapping,
 )
 from bufferwise.ingest.forked import ForkedSlices, use_process
+from bufferwise.ingest.pipeline import CycleTimes, machine_cycle_times
 from bufferwise.ingest.policy import effective_mode
 from bufferwise.ingest.readers import UnreadableMidway
 from bufferwise.model import TABLES, FileReport, ImportBatch
@@ -95,18 +96,23 @@ def read_inputs(
     table: str | None = None,
     known_ids: dict[str, set[str]] | None = None,
     progress: Callable[[int], None] | None = None,
+    cycle_times: CycleTimes | None = None,
 ) -> ImportBatch:
-    """Read and validate every input into one batch (nothing is written)."""
+    """Read and validate every input into one batch (nothing is written). `known_ids` and
+    `cycle_times`: what is stored already (parent ids, machines' ideal cycle times); the
+    files read first add theirs for the files after them."""
     known: dict[str, set[str]] = {k: set(v) for k, v in (known_ids or {}).items()}
+    cycles = dict(cycle_times or {})
     merged = ImportBatch(on_bad_row="skip")
     mapping_obj = load_mapping(mapping) if mapping else None
     for path, tbl in plan_inputs(paths, table):
         if mapping_obj is not None:
-            batch = read_with_mapping(path, mapping_obj, known_ids=known)
+            batch = read_with_mapping(path, mapping_obj, known_ids=known, cycle_times=cycles)
         else:
-            batch = read_canonical(path, _table_of(path, tbl), known_ids=known)
+            batch = read_canonical(path, _table_of(path, tbl), known_ids=known, cycle_times=cycles)
         _merge(merged, batch)
         _learn_ids(known, batch)
+        cycles = _learn_cycle_times(cycles, batch.tables)
         if progress is not None:
             progress(1)
     return merged
@@ -157,14 +163,16 @@ def validate_files(
     `slice_rows` rows at a time, as `import_files` does, so memory stays near one slice; the
     summary holds the report (files, problems), not the rows.
     """
-    known = {k: set(v) for k, v in (_known_ids_readonly(db_url) or {}).items()}
+    stored_ids, cycles = _stored_readonly(db_url)
+    known = {k: set(v) for k, v in (stored_ids or {}).items()}
     mapping_obj = load_mapping(mapping) if mapping else None
     merged = ImportBatch(on_bad_row="skip")
     for path, tbl in plan_inputs(paths, table):
-        reading = _file_slices(path, tbl, mapping_obj, known, slice_rows)
+        reading = _file_slices(path, tbl, mapping_obj, known, slice_rows, cycles)
         learned: dict[str, set[str]] = {}
         for tables in reading:
             _learn_slice(learned, tables)
+            cycles = _learn_cycle_times(cycles, tables)
         _merge(merged, reading.batch())
         _learn_file(known, reading, learned)
     return ImportSummary(batch=merged)
@@ -176,28 +184,44 @@ def _file_slices(
     mapping_obj: Mapping | None,
     known: dict[str, set[str]],
     slice_rows: int | None,
+    cycle_times: CycleTimes | None = None,
 ) -> FileSlices:
-    """One file's reader; parent ids known so far are copied (a file's own rows count as
-    known only for the files after it)."""
+    """One file's reader; parent ids and cycle times known so far are copied (a file's own
+    rows count as known only for the files after it)."""
     if mapping_obj is not None:
         return FileSlices(
-            path, mapping=mapping_obj, known_ids=_copy_ids(known), slice_rows=slice_rows
+            path,
+            mapping=mapping_obj,
+            known_ids=_copy_ids(known),
+            slice_rows=slice_rows,
+            cycle_times=cycle_times,
         )
     return FileSlices(
-        path, table=_table_of(path, tbl), known_ids=_copy_ids(known), slice_rows=slice_rows
+        path,
+        table=_table_of(path, tbl),
+        known_ids=_copy_ids(known),
+        slice_rows=slice_rows,
+        cycle_times=cycle_times,
     )
 
 
-def _known_ids_readonly(db_url: str | None) -> dict[str, set[str]] | None:
+def _stored_readonly(db_url: str | None) -> tuple[dict[str, set[str]] | None, CycleTimes]:
+    """Stored parent ids and machines' ideal cycle times, without creating a database."""
     if not db_url:
-        return None
+        return None, {}
     if db_url.startswith("sqlite:///") and not Path(db_url.removeprefix("sqlite:///")).exists():
-        return None
+        return None, {}
     repo = open_repository(db_url, upgrade=False)
     try:
-        return parent_ids(repo.known_ids())
+        return parent_ids(repo.known_ids()), repo.cycle_times()
     finally:
         repo.close()
+
+
+def _learn_cycle_times(cycles: CycleTimes, tables: dict[str, pd.DataFrame]) -> CycleTimes:
+    """Machines read so far give their ideal cycle times to the files that follow."""
+    machines = tables.get("machines")
+    return cycles if machines is None else machine_cycle_times(machines, cycles)
 
 
 def import_files(
@@ -221,8 +245,8 @@ def import_files(
     modes) nothing more is written, and the transaction is rolled back at the end.
     The returned batch holds the report (files, problems), not the rows (`tables` is empty).
     `in_process`: check a file in a forked child process while the parent stores (see
-    `ingest.forked`): None (default) for big files where fork is available and 3 or more CPUs
-    are, True / False to force it either way (True still needs fork; tests use it on small files).
+    `ingest.forked`): opt-in, only True asks for it (and it still needs fork and a file read
+    in slices; tests use it on small files); None (default) and False check in a thread.
     """
     repo = open_repository(db_url)
     try:
@@ -254,6 +278,7 @@ def _import_in_slices(
         ImportBatch(on_bad_row=mapping_obj.on_bad_row if mapping_obj else "fail"), mode
     )
     known = parent_ids(repo.known_ids())
+    cycles = repo.cycle_times()
     merged = ImportBatch(on_bad_row="skip")
     rows = 0
     writing = True
@@ -264,7 +289,7 @@ def _import_in_slices(
         readings: list[FileSlices | ForkedSlices] = []
         for path, tbl in planned:
             reading: FileSlices | ForkedSlices
-            reading = checked_here = _file_slices(path, tbl, mapping_obj, known, slice_rows)
+            reading = checked_here = _file_slices(path, tbl, mapping_obj, known, slice_rows, cycles)
             if use_process(checked_here, in_process):
                 for earlier in readings:  # no thread of ours runs at the fork (an earlier
                     earlier.batch()  # file's per-item checks): its report, cached, is waited for
@@ -287,6 +312,7 @@ def _import_in_slices(
                         session.add(tables)
                     rows += sum(len(df) for df in tables.values())
                     _learn_slice(learned, tables)
+                    cycles = _learn_cycle_times(cycles, tables)
                     waited = time.perf_counter()
                     store_s += waited - now
             _learn_file(known, reading, learned)

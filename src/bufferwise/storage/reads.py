@@ -1,4 +1,5 @@
-"""Reads: canonical tables as typed DataFrames, counts, known ids, whole-database snapshots."""
+"""Reads: canonical tables as typed DataFrames, counts, known ids and machine cycle times,
+whole-database snapshots."""
 
 from __future__ import annotations
 
@@ -142,6 +143,15 @@ def known_ids(conn: sa.Connection) -> dict[str, set[str]]:
             ids.update(conn.execute(stmt).scalars())
         out[kind] = ids
     return out
+
+
+def cycle_times(conn: sa.Connection) -> dict[str, float]:
+    """Stored machines' ideal cycle times: {machine_id: ideal_cycle_time_s}, for the machines
+    that have one."""
+    machines = t.canonical("machines")
+    ict = machines.c["ideal_cycle_time_s"]
+    stmt = sa.select(machines.c["machine_id"], ict).where(ict.is_not(None))
+    return {str(m): float(v) for m, v in conn.execute(stmt)}
 
 
 def snapshot(conn: sa.Connection) -> dict[str, pd.DataFrame]:

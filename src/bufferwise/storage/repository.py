@@ -158,6 +158,11 @@ class Repository:
         with self._read("read known ids") as conn:
             return reads.known_ids(conn)
 
+    def cycle_times(self) -> dict[str, float]:
+        """Stored ideal cycle times: {machine_id: ideal_cycle_time_s} (machines with one)."""
+        with self._read("read machine cycle times") as conn:
+            return reads.cycle_times(conn)
+
     def snapshot(self) -> dict[str, pd.DataFrame]:
         """Every table's full contents ordered by key, to compare before / after in tests."""
         with self._read("read a snapshot") as conn:
