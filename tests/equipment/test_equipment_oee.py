@@ -335,3 +335,62 @@ def test_startup_rejects_are_separated_when_the_counts_carry_them() -> None:
         "startup_rejects",
         "production_rejects",
     }
+
+
+def _two_machines(
+    ideal_cycle_time_s: tuple[float, float], total: tuple[float, float], good: tuple[float, float]
+) -> pd.DataFrame:
+    """Machines A and B, each running the whole 480-minute shift (A = 1)."""
+    events = _ev([("A", 0, 480, "running"), ("B", 0, 480, "running")])
+    counts = pd.DataFrame(
+        {
+            "machine_id": ["A", "B"],
+            "start": [T0, T0],
+            "end": [T0 + pd.Timedelta(minutes=480)] * 2,
+            "total_count": list(total),
+            "good_count": list(good),
+        }
+    )
+    machines = pd.DataFrame({"machine_id": ["A", "B"], "ideal_cycle_time_s": ideal_cycle_time_s})
+    return compute_oee(events, counts, machines)
+
+
+def test_rollup_leaves_a_machine_without_ideal_cycle_time_out_of_p_and_oee() -> None:
+    # two identical machines at 100% (480 parts of 60 s in 480 min), B without an ideal cycle
+    # time: the plant is at 100% on what can be measured, not at 50%
+    table = _two_machines((60.0, np.nan), (480.0, 480.0), (480.0, 480.0))
+    plant = rollup_oee(table, None).iloc[0]
+    assert plant["availability"] == pytest.approx(1.0)  # both machines count in A
+    assert plant["planned_hours"] == pytest.approx(16.0)
+    assert plant["performance"] == pytest.approx(1.0)  # A's 8 h only
+    assert plant["oee"] == pytest.approx(1.0)
+    assert plant["teep"] == pytest.approx(1.0)
+    assert plant["loss_slow_cycles_hours"] == pytest.approx(0.0)
+    assert plant["rows_without_ideal_cycle_time"] == 1
+    per_machine = rollup_oee(table).set_index("machine_id")
+    assert list(per_machine["rows_without_ideal_cycle_time"]) == [0, 1]
+    b = per_machine.loc["B"]
+    assert np.isnan(float(b["performance"])) and np.isnan(float(b["oee"]))
+    nobody = rollup_oee(_two_machines((np.nan, np.nan), (480.0, 480.0), (480.0, 480.0)), None)
+    assert np.isnan(nobody.iloc[0]["oee"]) and nobody.iloc[0]["rows_without_ideal_cycle_time"] == 2
+
+
+def test_rollup_quality_is_good_over_total_and_oee_is_productive_over_planned() -> None:
+    # A: 400 made, 200 good at 60 s; B: 10,000 made, all good at 1 s (both 480 min running).
+    # Q = good / total as docs/equipment.md defines it: 10,200 / 10,400 (the old roll-up
+    # weighted it by ideal time: (200 x 60 + 10,000) / (400 x 60 + 10,000) = 0.647)
+    table = _two_machines((60.0, 1.0), (400.0, 10_000.0), (200.0, 10_000.0))
+    plant = rollup_oee(table, None).iloc[0]
+    assert plant["quality"] == pytest.approx(10_200 / 10_400)
+    # OEE = sum good x ideal cycle time / sum planned time (hand calculation, hours)
+    assert plant["oee"] == pytest.approx((200 * 60 + 10_000 * 1) / 3600 / 16)
+    assert plant["performance"] == pytest.approx((400 * 60 + 10_000 * 1) / 3600 / 16)
+    # A x P x Q_t, with the quality weighted by ideal time, gives OEE; A x P x Q does not here
+    q_t = (200 * 60 + 10_000) / (400 * 60 + 10_000)
+    assert plant["availability"] * plant["performance"] * q_t == pytest.approx(plant["oee"])
+    # on one machine (one ideal cycle time) the two qualities agree and OEE = A x P x Q
+    machine = rollup_oee(table).set_index("machine_id").loc["A"]
+    assert machine["quality"] == pytest.approx(0.5)
+    assert machine["oee"] == pytest.approx(
+        machine["availability"] * machine["performance"] * machine["quality"]
+    )

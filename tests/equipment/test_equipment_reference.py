@@ -4,35 +4,72 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 
 from bufferwise.equipment import (
+    OeeConventions,
     bernoulli_two_machine,
+    compute_oee,
     exponential_two_machine,
     infinite_buffer_production_rate,
-    oee_from_totals,
     teep_from_oee,
     zero_buffer_production_rate,
 )
 
 
 def test_oee_vorne_worked_example(reference_cases: dict[str, dict]) -> None:
-    # reference_cases.json: oee_vorne_worked_example (Vorne 'Calculating OEE' worksheet)
+    # reference_cases.json: oee_vorne_worked_example (Vorne 'Calculating OEE' worksheet): the
+    # shift as a machine log through compute_oee, the function analyze_equipment uses
     case = reference_cases["oee_vorne_worked_example"]
     i, x, tol = case["inputs"], case["expected"], case["tolerance"]["abs"]
-    planned = i["shift_length_min"] - i["breaks_min"]
-    run = planned - i["downtime_min"]
-    assert planned == x["planned_production_time_min"]
-    assert run == x["run_time_min"]
-    good = i["total_count"] - i["reject_count"]
-    f = oee_from_totals(planned, run, i["total_count"], good, i["ideal_cycle_time_min"])
-    assert f.availability == pytest.approx(x["availability"], abs=tol)
-    assert f.performance == pytest.approx(x["performance"], abs=tol)
-    assert f.quality == pytest.approx(x["quality"], abs=tol)
-    assert f.oee == pytest.approx(x["oee"], abs=tol)
-    assert f.availability * f.performance * f.quality == pytest.approx(f.oee, rel=1e-12)
-    assert good * i["ideal_cycle_time_min"] / planned == pytest.approx(
-        x["oee_simple_good_x_ict_over_ppt"], abs=tol
+    t0 = pd.Timestamp("2024-03-04 06:00")  # the first shift start of OeeConventions
+
+    def at(minute: float) -> pd.Timestamp:
+        return t0 + pd.Timedelta(minutes=minute)
+
+    shift, half_break, down = i["shift_length_min"], i["breaks_min"] / 2, i["downtime_min"]
+    stop_at = shift / 2  # one breakdown, longer than the 300 s micro-stop threshold
+    assert down * 60 >= OeeConventions().micro_stop_threshold_s
+    # the breaks in two halves, at the start and the end of the shift (where they fall
+    # does not change the figures)
+    rows = [
+        (0.0, half_break, "planned_stop"),
+        (half_break, stop_at, "running"),
+        (stop_at, stop_at + down, "down"),
+        (stop_at + down, shift - half_break, "running"),
+        (shift - half_break, shift, "planned_stop"),
+    ]
+    events = pd.DataFrame(
+        {
+            "machine_id": "A",
+            "start": [at(r[0]) for r in rows],
+            "end": [at(r[1]) for r in rows],
+            "state": [r[2] for r in rows],
+        }
+    )
+    counts = pd.DataFrame(
+        {
+            "machine_id": ["A"],
+            "start": [at(0)],
+            "end": [at(shift)],
+            "total_count": [float(i["total_count"])],
+            "good_count": [float(i["total_count"] - i["reject_count"])],
+        }
+    )
+    machines = pd.DataFrame(
+        {"machine_id": ["A"], "ideal_cycle_time_s": [i["ideal_cycle_time_min"] * 60]}
+    )
+    row = compute_oee(events, counts, machines).iloc[0]
+    assert row["planned_hours"] * 60 == pytest.approx(x["planned_production_time_min"])
+    assert row["run_hours"] * 60 == pytest.approx(x["run_time_min"])
+    assert row["availability"] == pytest.approx(x["availability"], abs=tol)
+    assert row["performance"] == pytest.approx(x["performance"], abs=tol)
+    assert row["quality"] == pytest.approx(x["quality"], abs=tol)
+    assert row["oee"] == pytest.approx(x["oee"], abs=tol)
+    assert row["oee"] == pytest.approx(x["oee_simple_good_x_ict_over_ppt"], abs=tol)
+    assert row["availability"] * row["performance"] * row["quality"] == pytest.approx(
+        row["oee"], rel=1e-12
     )
 
 

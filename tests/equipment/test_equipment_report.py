@@ -295,3 +295,66 @@ def test_bad_buffer_level_is_an_error_naming_the_row() -> None:
     buffers = buffers.assign(current_level=["lots"])
     with pytest.raises(InvalidInput, match=r"wip_buffers row 1, column current_level: 'lots'"):
         analyze_equipment(machines, events, counts, buffers, simulate=False)
+
+
+def test_buffer_figures_use_the_conventions_micro_stop_threshold(
+    report, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The coverage buffer rides through the p90 of the same repairs MTTR averages: with the
+    # fixture's 0 s threshold every down stop is a failure (about 4% of A's exponential
+    # repairs, MTTR 2 h, are shorter than 300 s, the default threshold it used to apply).
+    b = report.buffers.set_index("buffer_id").loc["B1"]
+    a = report.machines.set_index("machine_id").loc["A"]
+    covered_hours = b["coverage_buffer_units"] / b["downstream_rate_per_hour"]
+    assert covered_hours == pytest.approx(a["repair_p90_hours"], rel=1e-12)
+    # and the simulation check draws its up and down times from those failures too
+    from bufferwise.equipment import report as report_module
+
+    seen: list[float] = []
+    original = report_module.failure_stops
+
+    def spy(*args: object, **kwargs: object) -> pd.DataFrame:
+        seen.append(kwargs["micro_stop_threshold_s"])  # type: ignore[arg-type]
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(report_module, "failure_stops", spy)
+    machines, events, counts, buffers = _plant()
+    analyze_equipment(
+        machines, events, counts, buffers, OeeConventions(micro_stop_threshold_s=42.0), seed=1
+    )
+    assert seen == [42.0]
+
+
+def test_jit_readiness_with_unknown_repairs_ignores_the_availability() -> None:
+    # docs/equipment.md section 3: "Repair times unknown: verdict from MTBF alone (>= 10 cycles
+    # ready, >= 1 small buffer)" - also when analyze_equipment passes the OEE availability
+    verdicts = {
+        a: jit_readiness(
+            "X",
+            availability=a,
+            mtbf_hours=100.0,  # 100 / 24 = 4.2 cycles: >= 1, < 10
+            mttr_hours=float("nan"),
+            replenishment_cycle_hours=24.0,
+            failures=50,
+        )
+        for a in (0.97, 0.5, float("nan"))
+    }
+    for r in verdicts.values():
+        assert r.verdict == "ready_with_small_buffer"
+        assert "verdict from MTBF alone" in r.reason
+    ready = jit_readiness(
+        "X",
+        availability=0.5,
+        mtbf_hours=1000.0,  # 41.7 cycles >= 10
+        mttr_hours=float("nan"),
+        replenishment_cycle_hours=24.0,
+    )
+    assert ready.verdict == "ready"
+    rare = jit_readiness(
+        "X",
+        availability=0.99,
+        mtbf_hours=12.0,  # half a cycle
+        mttr_hours=float("nan"),
+        replenishment_cycle_hours=24.0,
+    )
+    assert rare.verdict == "not_ready"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -36,28 +38,33 @@ def equipment_cmd(
     table: EquipmentTable = typer.Option(
         EquipmentTable.machines, "--table", "-t", help="Which table to print."
     ),
-    setup: Treatment = typer.Option(
-        Treatment.availability_loss, "--setup", help="How setup time counts in OEE."
+    settings_file: Path | None = typer.Option(
+        None, "--settings", "-s", help="Settings file (TOML); see docs/settings.md."
     ),
-    idle: Treatment = typer.Option(
-        Treatment.not_planned, "--idle", help="How idle time counts in OEE."
+    setup: Treatment | None = typer.Option(
+        None, "--setup", help="How setup time counts in OEE (default: the settings')."
     ),
-    starved_blocked: Treatment = typer.Option(
-        Treatment.availability_loss,
+    idle: Treatment | None = typer.Option(
+        None, "--idle", help="How idle time counts in OEE (default: the settings')."
+    ),
+    starved_blocked: Treatment | None = typer.Option(
+        None,
         "--starved-blocked",
-        help="How starved / blocked time counts in OEE.",
+        help="How starved / blocked time counts in OEE (default: the settings').",
     ),
-    micro_stop_s: float = typer.Option(
-        300.0,
+    micro_stop_s: float | None = typer.Option(
+        None,
         "--micro-stop-s",
-        help="Stops shorter than this [s] are small stops (performance loss).",
+        help="Stops shorter than this [s] are small stops (default: the settings').",
     ),
-    target: float = typer.Option(
-        0.95,
+    target: float | None = typer.Option(
+        None,
         "--target-line-efficiency",
-        help="Line-efficiency target for buffer sizing and JIT readiness.",
+        help="Line-efficiency target for buffer sizing and JIT readiness (default: the settings').",
     ),
-    seed: int | None = typer.Option(None, "--seed", help="Seed of the simulation checks."),
+    seed: int | None = typer.Option(
+        None, "--seed", help="Seed of the simulation checks (default: the settings')."
+    ),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="Output format."),
     out: Path | None = typer.Option(
         None, "--out", help="Also write machines.csv, buffers.csv, losses.csv here."
@@ -66,19 +73,30 @@ def equipment_cmd(
     """Measure the machines: OEE (A x P x Q), losses, MTBF / MTTR, JIT readiness, WIP buffers."""
 
     def body() -> None:
-        from bufferwise.equipment import OeeConventions
         from bufferwise.equipment.report import BUFFER_COLUMNS, MACHINE_COLUMNS
         from bufferwise.services.equipment import equipment_database
+        from bufferwise.settings import load_settings
 
-        conv = OeeConventions(
-            setup=setup.value,
-            idle=idle.value,
-            starved_blocked=starved_blocked.value,
-            micro_stop_threshold_s=micro_stop_s,
+        # the settings file (or its defaults), as `bufferwise analyze` reads it; the options
+        # given on the command line win over it
+        settings = load_settings(settings_file)
+        given: dict[str, Any] = {
+            "setup": setup.value if setup is not None else None,
+            "idle": idle.value if idle is not None else None,
+            "starved_blocked": starved_blocked.value if starved_blocked is not None else None,
+            "micro_stop_threshold_s": micro_stop_s,
+            "target_line_efficiency": target,
+        }
+        eq = dataclasses.replace(
+            settings.equipment, **{k: v for k, v in given.items() if v is not None}
         )
         with progress("equipment"):
             result = equipment_database(
-                resolve_db_url(), conventions=conv, target_line_efficiency=target, seed=seed
+                resolve_db_url(),
+                conventions=eq.conventions(),
+                target_line_efficiency=eq.target_line_efficiency,
+                criteria=eq.readiness_criteria(),
+                seed=settings.simulation.seed if seed is None else seed,
             )
         rep = result.report
         frames = {"machines": rep.machines, "buffers": rep.buffers, "losses": rep.losses}

@@ -34,10 +34,8 @@ from bufferwise.equipment.lines import (
     zero_buffer_production_rate,
 )
 from bufferwise.equipment.oee import (
-    OeeFigures,
     compute_oee,
     loss_pareto,
-    oee_from_totals,
     rollup_oee,
     teep_from_oee,
 )
@@ -75,7 +73,6 @@ __all__ = [
     "ExponentialLineResult",
     "HiddenLoss",
     "OeeConventions",
-    "OeeFigures",
     "Readiness",
     "ReadinessCriteria",
     "SerialLineResult",
@@ -98,7 +95,6 @@ __all__ = [
     "item_outage_processes",
     "jit_readiness",
     "loss_pareto",
-    "oee_from_totals",
     "outage_process",
     "readiness_table",
     "reliability_by_component",

@@ -16,6 +16,9 @@ from bufferwise.errors import InvalidInput
 
 TimeTreatment = Literal["availability_loss", "not_planned"]
 
+DEFAULT_MICRO_STOP_THRESHOLD_S = 300.0
+"""Down stops shorter than this [s] are small stops (5 min; see OeeConventions)."""
+
 
 @dataclass(frozen=True, slots=True)
 class OeeConventions:
@@ -45,7 +48,7 @@ class OeeConventions:
     setup: TimeTreatment = "availability_loss"
     idle: TimeTreatment = "not_planned"
     starved_blocked: TimeTreatment = "availability_loss"
-    micro_stop_threshold_s: float = 300.0
+    micro_stop_threshold_s: float = DEFAULT_MICRO_STOP_THRESHOLD_S
     unlogged_time: TimeTreatment = "not_planned"
     shift_start_hours: tuple[float, ...] = field(default=(6.0, 14.0, 22.0))
     week_start: int = 0

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from bufferwise.equipment.constants import HOURS_PER_DAY, MIN_SAMPLES_FOR_EMPIRICAL
 from bufferwise.errors import InvalidInput
 
 HOURS_PER_YEAR = 8760.0
@@ -53,7 +54,8 @@ class SupplyOutageProcess:
 
 
 def outage_process(
-    reliability_row: pd.Series | dict[str, object], min_repairs_for_quantile: int = 5
+    reliability_row: pd.Series | dict[str, object],
+    min_repairs_for_quantile: int = MIN_SAMPLES_FOR_EMPIRICAL,
 ) -> SupplyOutageProcess:
     """SupplyOutageProcess from one row of `reliability.reliability_by_machine`."""
     r = dict(reliability_row)
@@ -86,11 +88,11 @@ def outage_process(
     return SupplyOutageProcess(
         machine_id=mid,
         outage_rate_per_year=rate,
-        mean_outage_days=mttr / 24.0 if failures else 0.0,
-        p90_outage_days=p90_h / 24.0 if failures else 0.0,
+        mean_outage_days=mttr / HOURS_PER_DAY if failures else 0.0,
+        p90_outage_days=p90_h / HOURS_PER_DAY if failures else 0.0,
         availability=avail,
         failures_observed=failures,
-        observed_days=observed / 24.0,
+        observed_days=observed / HOURS_PER_DAY,
         duration_model=model,
         note=note,
     )

@@ -43,6 +43,7 @@ import numpy as np
 import scipy.linalg
 from scipy import optimize
 
+from bufferwise.equipment.constants import DEFAULT_REPAIR_QUANTILE, RARE_EVENT_FACTOR
 from bufferwise.errors import InvalidInput
 
 FailureMode = Literal["time_dependent", "operation_dependent"]
@@ -736,7 +737,7 @@ class CoverageBuffer:
 def repair_coverage_buffer(
     consumption_rate_per_hour: float,
     *,
-    quantile: float = 0.9,
+    quantile: float = DEFAULT_REPAIR_QUANTILE,
     repair_times_hours: Sequence[float] | np.ndarray | None = None,
     mttr_hours: float | None = None,
     upstream_rate_per_hour: float | None = None,
@@ -750,9 +751,9 @@ def repair_coverage_buffer(
     It holds when (1) the buffer is full when a failure starts: the feeding machine runs faster
     than the consumer (spare rate = upstream - consumption > 0) and refills the buffer in a small
     share of the MTBF (refill <= max_refill_share_of_mtbf x MTBF); (2) failures come one at a
-    time (MTBF >> repair time); (3) the consumer itself does not fail in a way that matters
-    (its own stops only help the buffer). A repair longer than the quantile still starves the
-    consumer, with probability 1 - q per failure.
+    time (MTBF >= RARE_EVENT_FACTOR = 10 x the covered repair time); (3) the consumer itself
+    does not fail in a way that matters (its own stops only help the buffer). A repair longer
+    than the quantile still starves the consumer, with probability 1 - q per failure.
     """
     d = _positive("consumption_rate_per_hour", consumption_rate_per_hour)
     if not 0 < quantile < 1:
@@ -793,10 +794,10 @@ def repair_coverage_buffer(
             f"{mtbf_hours:.3g} h"
         )
     if mtbf_hours is not None:
-        ok = mtbf_hours >= 10 * rq
+        ok = mtbf_hours >= RARE_EVENT_FACTOR * rq
         hold = hold and ok
         conditions.append(
-            f"failures one at a time: MTBF {mtbf_hours:.3g} h {'>=' if ok else '<'} 10 x "
-            f"covered repair {rq:.3g} h"
+            f"failures one at a time: MTBF {mtbf_hours:.3g} h {'>=' if ok else '<'} "
+            f"{RARE_EVENT_FACTOR:g} x covered repair {rq:.3g} h"
         )
     return CoverageBuffer(buffer, rq, quantile, refill, hold, tuple(conditions))

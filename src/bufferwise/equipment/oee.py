@@ -22,7 +22,9 @@ unlogged time, when the conventions count them) are listed beside them so that t
 add up to planned production time - fully productive time.
 
 Roll-ups (`rollup_oee`) sum the times and counts and recompute the ratios; ratios are never
-averaged. The computation is a NumPy group-by (`np.bincount`) over integer keys.
+averaged. Rows without an ideal cycle time count in a roll-up's A and Q but not in its P and
+OEE (`rows_without_ideal_cycle_time` counts them). The computation is a NumPy group-by
+(`np.bincount`) over integer keys.
 """
 
 from __future__ import annotations
@@ -104,45 +106,6 @@ LOSS_COLUMNS: tuple[str, ...] = (
     "loss_unlogged_hours",
 )
 SIX_BIG_LOSSES: tuple[str, ...] = LOSS_COLUMNS[:6]
-
-
-@dataclass(frozen=True, slots=True)
-class OeeFigures:
-    """A, P, Q and OEE of one period (fractions; performance may exceed 1)."""
-
-    availability: float
-    performance: float
-    quality: float
-    oee: float
-
-
-def oee_from_totals(
-    planned_production_time: float,
-    run_time: float,
-    total_count: float,
-    good_count: float,
-    ideal_cycle_time: float,
-) -> OeeFigures:
-    """OEE of one period from its totals (any one time unit for all three times).
-
-    A = run / planned, P = total x ideal_cycle_time / run, Q = good / total, OEE = A x P x Q
-    (Vorne 'preferred calculation'; oee.com worked example: A 88.81%, P 86.11%, Q 97.80%).
-    """
-    if planned_production_time <= 0:
-        raise InvalidInput(
-            f"planned_production_time {planned_production_time!r} must be > 0 to compute OEE"
-        )
-    if run_time < 0 or run_time > planned_production_time:
-        raise InvalidInput(
-            f"run_time {run_time!r} must lie between 0 and planned_production_time "
-            f"{planned_production_time!r}"
-        )
-    if good_count > total_count or good_count < 0:
-        raise InvalidInput(f"good_count {good_count!r} must lie between 0 and {total_count!r}")
-    a = run_time / planned_production_time
-    p = total_count * ideal_cycle_time / run_time if run_time > 0 else float("nan")
-    q = good_count / total_count if total_count > 0 else float("nan")
-    return OeeFigures(a, p, q, good_count * ideal_cycle_time / planned_production_time)
 
 
 def teep_from_oee(
@@ -495,6 +458,16 @@ def _classify_down(
 # ---------------------------------------------------------------------------- ratios & roll-ups
 
 
+PERFORMANCE_FLAG_TEXT = (
+    "performance above 100%: the ideal cycle time is slower than the machine ran"
+)
+
+
+def _performance_flag(performance: np.ndarray) -> np.ndarray:
+    # above 1 by more than float residue (1e-9) of summed hours
+    return np.where(performance > 1.0 + 1e-9, PERFORMANCE_FLAG_TEXT, "")
+
+
 def add_oee_ratios(frame: pd.DataFrame, conventions: OeeConventions | None = None) -> pd.DataFrame:
     """Add planned/run time, A, P, Q, OEE, utilisation, TEEP, the flag and the losses.
 
@@ -528,7 +501,9 @@ def add_oee_ratios(frame: pd.DataFrame, conventions: OeeConventions | None = Non
     with np.errstate(divide="ignore", invalid="ignore"):
         availability = np.where(planned > 0, run / planned, np.nan)
         performance = np.where(run > 0, ideal / run, np.nan)
-        quality = np.where(ideal > 0, productive / ideal, np.where(total > 0, good / total, np.nan))
+        # Q = good / total as defined; on one machine's row it equals fully productive / ideal
+        # run time, on a roll-up over machines of different speeds it does not (rollup_oee)
+        quality = np.where(total > 0, good / total, np.nan)
         oee = np.where(planned > 0, productive / planned, np.nan)
         oee = np.where(np.isnan(ideal), np.nan, oee)
         utilisation = np.where(g["all_time_hours"] > 0, planned / g["all_time_hours"], np.nan)
@@ -540,11 +515,7 @@ def add_oee_ratios(frame: pd.DataFrame, conventions: OeeConventions | None = Non
     f["oee"] = oee
     f["utilisation"] = utilisation
     f["teep"] = oee * utilisation
-    f["performance_flag"] = np.where(
-        performance > 1.0 + 1e-9,
-        "performance above 100%: the ideal cycle time is slower than the machine ran",
-        "",
-    )
+    f["performance_flag"] = _performance_flag(performance)
     small = g["small_stop_hours"]
     reject_ideal = ideal - productive
     startup_loss = np.where(np.isnan(startup_ideal), np.nan, startup_ideal)
@@ -560,6 +531,11 @@ def add_oee_ratios(frame: pd.DataFrame, conventions: OeeConventions | None = Non
     return f
 
 
+ROLLUP_UNRATED_COLUMN = "rows_without_ideal_cycle_time"
+"""Column of `rollup_oee`: how many of the summed rows have no ideal cycle time (left out of
+performance, OEE, TEEP and the slow-cycle loss; still counted in availability and quality)."""
+
+
 def rollup_oee(
     table: pd.DataFrame,
     by: Sequence[str] | str | None = "machine_id",
@@ -567,19 +543,66 @@ def rollup_oee(
 ) -> pd.DataFrame:
     """Roll OEE rows up (e.g. shifts -> machine, machines -> plant) by summing times and counts.
 
-    `by` = None rolls everything into one row. The ideal run and fully productive times are
-    summed (each row already weighted by its own ideal cycle time), so machines with different
-    speeds combine correctly; ratios are recomputed, never averaged.
+    `by` = None rolls everything into one row. Ratios are recomputed from the sums, never
+    averaged:
+
+        A    = sum run time / sum planned time                       (every row)
+        Q    = sum good_count / sum total_count                      (every row)
+        P    = sum ideal run time / sum run time                     (rated rows only)
+        OEE  = sum fully productive time / sum planned time          (rated rows only)
+        TEEP = OEE x sum planned time / sum all time                 (rated rows only)
+
+    Rated rows are those with an ideal cycle time (`ideal_run_hours` not NaN); a machine
+    without one has no ideal time, so counting its run and planned time in P and OEE would
+    read as zero output. The rolled-up `rows_without_ideal_cycle_time` says how many rows
+    were left out of P and OEE. The ideal and fully productive times are summed (each row
+    weighted by its own ideal cycle time), so machines of different speeds combine: OEE =
+    A x P x Q_t over the rated rows, with the time-weighted quality Q_t = sum good x ideal
+    cycle time / sum total x ideal cycle time. Q (count-weighted, as defined) equals Q_t when
+    the rated rows share one ideal cycle time; then OEE = A x P x Q holds when every row is
+    rated. Roll up rows of `compute_oee` (a rolled-up row that mixes rated and unrated rows
+    cannot be split again).
     """
     cols = [c for c in (*RAW_TIME_COLUMNS, *RAW_COUNT_COLUMNS) if c in table.columns]
     keys = [by] if isinstance(by, str) else list(by or [])
+    # each row's own planned and run time (the conventions'), kept for the rated rows only
+    rows = add_oee_ratios(table[cols], conventions)
+    rated = rows["ideal_run_hours"].notna().to_numpy()
+    extra = {
+        "_rated_planned": rows["planned_hours"].where(rated),
+        "_rated_run": rows["run_hours"].where(rated),
+        "_rated_all": rows["all_time_hours"].where(rated),
+        "_rated_small": rows["small_stop_hours"].where(rated),
+        ROLLUP_UNRATED_COLUMN: pd.Series((~rated).astype(np.int64), index=rows.index),
+    }
+    work = table[[*keys, *cols]].assign(**extra)
+    sum_cols = [*cols, *extra]
     if keys:
-        summed = table.groupby(keys, sort=True, dropna=False)[cols].sum(min_count=1).reset_index()
+        summed = work.groupby(keys, sort=True, dropna=False)[sum_cols].sum(min_count=1)
+        summed = summed.reset_index()
     else:
-        summed = table[cols].sum(min_count=1).to_frame().T
+        summed = work[sum_cols].sum(min_count=1).to_frame().T
     for c in ("total_count", "good_count", "ideal_run_hours", "fully_productive_hours"):
         summed[c] = summed[c].astype(float)
-    return add_oee_ratios(summed, conventions)
+    summed[ROLLUP_UNRATED_COLUMN] = summed[ROLLUP_UNRATED_COLUMN].fillna(0).astype(np.int64)
+    out = add_oee_ratios(summed.drop(columns=list(extra)[:4]), conventions)
+    planned = summed["_rated_planned"].to_numpy(dtype=np.float64)
+    run = summed["_rated_run"].to_numpy(dtype=np.float64)
+    all_time = summed["_rated_all"].to_numpy(dtype=np.float64)
+    small = summed["_rated_small"].to_numpy(dtype=np.float64)
+    ideal = out["ideal_run_hours"].to_numpy(dtype=np.float64)
+    productive = out["fully_productive_hours"].to_numpy(dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        performance = np.where(run > 0, ideal / run, np.nan)
+        oee = np.where(planned > 0, productive / planned, np.nan)
+        # TEEP = OEE x utilisation of the rated rows (NaN with no planned time, as per row)
+        teep = oee * np.where(all_time > 0, planned / all_time, np.nan)
+    out["performance"] = performance
+    out["oee"] = oee
+    out["teep"] = teep
+    out["performance_flag"] = _performance_flag(performance)
+    out["loss_slow_cycles_hours"] = run - ideal - small
+    return out
 
 
 def loss_pareto(table: pd.DataFrame, *, six_big_only: bool = False) -> pd.DataFrame:

@@ -18,8 +18,9 @@ Verdict (`ReadinessCriteria` holds the thresholds, defaults stated there):
                              least min_availability (a buffer hides a repair; it cannot make up
                              capacity a machine lacks)
     not_ready                otherwise
-When repair times are unknown (failures logged as instantaneous events) the verdict rests on
-MTBF alone: ready at >= min_mtbf_cycles cycles, ready_with_small_buffer at >= 1 cycle.
+When repair times are unknown (MTTR NaN for a machine that failed: failures logged as
+instantaneous events) the verdict rests on MTBF alone, whatever the availability: ready at
+>= min_mtbf_cycles cycles, ready_with_small_buffer at >= 1 cycle, else not_ready.
 The reason is generated from the numbers.
 """
 
@@ -33,6 +34,15 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from bufferwise.equipment.constants import (
+    DEFAULT_MIN_AVAILABILITY,
+    DEFAULT_MIN_MTBF_CYCLES,
+    DEFAULT_REPAIR_QUANTILE,
+    DEFAULT_REPLENISHMENT_CYCLE_HOURS,
+    DEFAULT_TARGET_LINE_EFFICIENCY,
+    MIN_SAMPLES_FOR_EMPIRICAL,
+    check_readiness_thresholds,
+)
 from bufferwise.errors import InvalidInput
 
 Verdict = Literal["ready", "ready_with_small_buffer", "not_ready"]
@@ -40,32 +50,37 @@ Verdict = Literal["ready", "ready_with_small_buffer", "not_ready"]
 
 @dataclass(frozen=True, slots=True)
 class ReadinessCriteria:
-    """Thresholds of the verdict.
+    """Thresholds of the verdict (defaults and their reasons: `bufferwise.equipment.constants`;
+    a plant sets them in the settings file, [equipment]).
 
-    target_line_efficiency  0.95: no-buffer line efficiency a JIT link needs
+    target_line_efficiency  0.95: no-buffer line efficiency a JIT link needs, in (0, 1]
     min_mtbf_cycles         10: MTBF in replenishment cycles for "ready" (P(failure in a
-                            cycle) <= 1 - exp(-1/10) = 9.5%)
+                            cycle) <= 1 - exp(-1/10) = 9.5%), > 0
     small_buffer_hours      None = one replenishment cycle: the largest coverage buffer, in hours
-                            of consumption, still called "small"
-    min_availability        0.85: below it no buffer makes the machine fit for a lean link
-    repair_quantile         0.9: repair-time quantile the coverage buffer rides through
+                            of consumption, still called "small"; else hours > 0
+    min_availability        0.85: below it no buffer makes the machine fit for a lean link,
+                            in [0, 1]
+    repair_quantile         0.9: repair-time quantile the coverage buffer rides through, in (0, 1)
+
+    Values outside these ranges raise InvalidInput naming each one and what was expected.
     """
 
-    target_line_efficiency: float = 0.95
-    min_mtbf_cycles: float = 10.0
+    target_line_efficiency: float = DEFAULT_TARGET_LINE_EFFICIENCY
+    min_mtbf_cycles: float = DEFAULT_MIN_MTBF_CYCLES
     small_buffer_hours: float | None = None
-    min_availability: float = 0.85
-    repair_quantile: float = 0.9
+    min_availability: float = DEFAULT_MIN_AVAILABILITY
+    repair_quantile: float = DEFAULT_REPAIR_QUANTILE
 
     def __post_init__(self) -> None:
-        if not 0 < self.target_line_efficiency <= 1:
-            raise InvalidInput(
-                f"target_line_efficiency {self.target_line_efficiency!r} must lie in (0, 1]"
-            )
-        if not 0 < self.repair_quantile < 1:
-            raise InvalidInput(f"repair_quantile {self.repair_quantile!r} must lie in (0, 1)")
-        if self.min_mtbf_cycles <= 0:
-            raise InvalidInput(f"min_mtbf_cycles {self.min_mtbf_cycles!r} must be > 0")
+        problems = check_readiness_thresholds(
+            target_line_efficiency=self.target_line_efficiency,
+            min_mtbf_cycles=self.min_mtbf_cycles,
+            small_buffer_hours=self.small_buffer_hours,
+            min_availability=self.min_availability,
+            repair_quantile=self.repair_quantile,
+        )
+        if problems:
+            raise InvalidInput("ReadinessCriteria: " + "; ".join(problems))
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +156,11 @@ def jit_readiness(
             f"(P(failure in a cycle) {_pct(p_fail)}, need >= {crit.min_mtbf_cycles:g} cycles)"
         )
     verdict: Verdict
-    if math.isnan(mttr) and math.isnan(eff):
+    failed = not (failures == 0 or mtbf == math.inf)
+    # repair times unknown (failures logged as instants): the verdict rests on MTBF alone,
+    # whatever the availability (docs/equipment.md section 3); a machine that never failed
+    # has no repair to know and is judged by its availability
+    if math.isnan(mttr) and (failed or math.isnan(eff)):
         parts.append("repair times unknown: verdict from MTBF alone")
         if cycles >= crit.min_mtbf_cycles:
             verdict = "ready"
@@ -200,7 +219,7 @@ def readiness_table(
     reliability: pd.DataFrame,
     availability: Mapping[str, float] | None = None,
     *,
-    replenishment_cycle_hours: float | Mapping[str, float] = 24.0,
+    replenishment_cycle_hours: float | Mapping[str, float] = DEFAULT_REPLENISHMENT_CYCLE_HOURS,
     no_buffer_line_efficiency: Mapping[str, float] | None = None,
     criteria: ReadinessCriteria | None = None,
 ) -> pd.DataFrame:
@@ -215,7 +234,7 @@ def readiness_table(
         if a is None or (isinstance(a, float) and math.isnan(a)):
             a = float(rec.get("inherent_availability", float("nan")))
         cyc = (
-            replenishment_cycle_hours.get(mid, 24.0)
+            replenishment_cycle_hours.get(mid, DEFAULT_REPLENISHMENT_CYCLE_HOURS)
             if isinstance(replenishment_cycle_hours, Mapping)
             else replenishment_cycle_hours
         )
@@ -230,7 +249,9 @@ def readiness_table(
             failures=int(rec["failures"]),
             repair_quantile_hours=(
                 float(p90)
-                if p90 is not None and np.isfinite(p90) and rec["repairs_known"] >= 5
+                if p90 is not None
+                and np.isfinite(p90)
+                and rec["repairs_known"] >= MIN_SAMPLES_FOR_EMPIRICAL
                 else None
             ),
             no_buffer_line_efficiency=None if eff is None else float(eff),

@@ -33,6 +33,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from bufferwise.equipment._frame import NS_PER_H, NS_PER_S, require_columns, to_ns
+from bufferwise.equipment.conventions import DEFAULT_MICRO_STOP_THRESHOLD_S
 from bufferwise.errors import InvalidInput
 
 
@@ -234,7 +235,7 @@ def failure_stops(
     machine_events: pd.DataFrame,
     *,
     by_component: bool = False,
-    micro_stop_threshold_s: float = 300.0,
+    micro_stop_threshold_s: float = DEFAULT_MICRO_STOP_THRESHOLD_S,
     window: tuple[object, object] | None = None,
 ) -> pd.DataFrame:
     """The machines' own failures as stops: machine_id[, component], start, end, repair_hours.
@@ -407,7 +408,7 @@ def reliability_by_machine(
     machine_events: pd.DataFrame,
     *,
     window: tuple[object, object] | None = None,
-    micro_stop_threshold_s: float = 300.0,
+    micro_stop_threshold_s: float = DEFAULT_MICRO_STOP_THRESHOLD_S,
     confidence: float = 0.9,
     machine_ids: Sequence[str] | None = None,
 ) -> pd.DataFrame:
@@ -444,7 +445,7 @@ def reliability_by_component(
     *,
     window: tuple[object, object] | None = None,
     pool_machines: bool = True,
-    micro_stop_threshold_s: float = 300.0,
+    micro_stop_threshold_s: float = DEFAULT_MICRO_STOP_THRESHOLD_S,
     confidence: float = 0.9,
     machine_ids: Sequence[str] | None = None,
 ) -> pd.DataFrame:

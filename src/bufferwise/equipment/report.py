@@ -21,7 +21,9 @@ MTTR and rate while up (measured total_count / run_hours, else 3600 / ideal cycl
 line efficiency = PR(N) / PR(inf) with PR(inf) = min(c1 e1, c2 e2); N = the buffer's
 current_level. The recommended level is the smallest whole buffer reaching the target line
 efficiency. A discrete-time simulation with the measured up and down times (resampled;
-exponential draws when fewer than 5 are known) checks each analytic figure.
+exponential draws when fewer than MIN_SAMPLES_FOR_EMPIRICAL = 5 are known) checks each analytic
+figure. The failures behind MTBF / MTTR, the simulation check and the coverage buffer all use
+the conventions' micro-stop threshold. Fixed figures: `bufferwise.equipment.constants`.
 """
 
 from __future__ import annotations
@@ -33,6 +35,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from bufferwise.equipment.constants import (
+    DAYS_PER_YEAR,
+    DEFAULT_REPLENISHMENT_CYCLE_HOURS,
+    DEFAULT_TARGET_LINE_EFFICIENCY,
+    HOURS_PER_DAY,
+    MIN_SAMPLES_FOR_EMPIRICAL,
+    NEVER_FAILED_MTTR_HOURS,
+)
 from bufferwise.equipment.conventions import OeeConventions, describe_conventions
 from bufferwise.equipment.hidden_loss import hidden_loss, improvement_table
 from bufferwise.equipment.item_risk import SupplyOutageProcess, item_outage_processes
@@ -162,8 +172,8 @@ def _replenishment_cycles(
     ids: list[str], given: float | dict[str, float], items: pd.DataFrame | None
 ) -> dict[str, float]:
     """Replenishment cycle [h] per machine: a dict entry, else from the items, else the float
-    (or 24 h)."""
-    default = float(given) if not isinstance(given, dict) else 24.0
+    (or DEFAULT_REPLENISHMENT_CYCLE_HOURS, 24 h)."""
+    default = float(given) if not isinstance(given, dict) else DEFAULT_REPLENISHMENT_CYCLE_HOURS
     cycles = dict.fromkeys(ids, default)
     if items is not None and {"machine_id", "nominal_lead_time_days"} <= set(items.columns):
         lead = pd.to_numeric(items["nominal_lead_time_days"], errors="coerce").fillna(0.0)
@@ -172,7 +182,7 @@ def _replenishment_cycles(
             if "review_period_days" in items.columns
             else 0.0
         )
-        hours = 24.0 * (lead + review)
+        hours = HOURS_PER_DAY * (lead + review)
         frame = pd.DataFrame({"machine_id": items["machine_id"].astype(str), "hours": hours})
         frame = frame[(frame["hours"] > 0) & frame["machine_id"].isin(cycles)]
         shortest = frame.groupby("machine_id")["hours"].min()
@@ -195,12 +205,12 @@ def analyze_equipment(
     production_counts: pd.DataFrame | None,
     wip_buffers: pd.DataFrame | None = None,
     conventions: OeeConventions = OeeConventions(),  # noqa: B008 - frozen, immutable default
-    target_line_efficiency: float = 0.95,
+    target_line_efficiency: float = DEFAULT_TARGET_LINE_EFFICIENCY,
     seed: Seed = None,
     *,
     items: pd.DataFrame | None = None,
     window: tuple[object, object] | None = None,
-    replenishment_cycle_hours: float | dict[str, float] = 24.0,
+    replenishment_cycle_hours: float | dict[str, float] = DEFAULT_REPLENISHMENT_CYCLE_HOURS,
     criteria: ReadinessCriteria | None = None,
     confidence: float = 0.9,
     simulate: bool = True,
@@ -287,6 +297,7 @@ def analyze_equipment(
         rng,
         simulate,
         failures,
+        conventions.micro_stop_threshold_s,
     )
     outages = item_outage_processes(items, rel) if items is not None else {}
     return EquipmentReport(
@@ -314,7 +325,10 @@ def _buffer_table(
     rng: np.random.Generator,
     simulate: bool,
     failures: FailureMode,
+    micro_stop_threshold_s: float,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The buffer table; the failures behind its simulation check and coverage buffer are the
+    same as MTBF / MTTR's: down stops of at least `micro_stop_threshold_s` (the conventions')."""
     empty = pd.DataFrame(columns=list(BUFFER_COLUMNS))
     if wip_buffers is None or wip_buffers.empty:
         return empty, pd.DataFrame()
@@ -332,7 +346,9 @@ def _buffer_table(
         ):
             if h is not None and np.isfinite(h):
                 planned_per_day[mid] = float(h)
-    stops = failure_stops(machine_events, window=window)
+    stops = failure_stops(
+        machine_events, window=window, micro_stop_threshold_s=micro_stop_threshold_s
+    )
     tbf = time_between_failures(stops, window, list(relmap))
     rows, improvements = [], []
     for row_no, b in enumerate(wip_buffers.to_dict("records"), start=1):
@@ -365,7 +381,7 @@ def _buffer_table(
             if r is None:
                 return math.nan, math.nan
             if int(r["failures"]) == 0:  # type: ignore[call-overload]
-                return math.inf, 1.0
+                return math.inf, NEVER_FAILED_MTTR_HOURS
             return float(r["mtbf_hours"]), float(r["mttr_hours"])  # type: ignore[arg-type]
 
         mtbf1, mttr1 = rel_figures(r1)
@@ -374,7 +390,7 @@ def _buffer_table(
             notes.append("repair time unknown for a machine: the buffer cannot be modelled")
         ok = not notes
         if ok:
-            hours = 365.0 * planned_per_day.get(down, 24.0)
+            hours = DAYS_PER_YEAR * planned_per_day.get(down, HOURS_PER_DAY)
             hl = hidden_loss(
                 mtbf1,
                 mttr1,
@@ -410,7 +426,7 @@ def _buffer_table(
                     mttr_hours=mttr1,
                     repair_times_hours=(
                         stops.loc[stops["machine_id"] == up, "repair_hours"].dropna().to_numpy()
-                        if int(r1["repairs_known"]) >= 5  # type: ignore[call-overload]
+                        if int(r1["repairs_known"]) >= MIN_SAMPLES_FOR_EMPIRICAL  # type: ignore[call-overload]
                         else None
                     ),
                 )
@@ -503,8 +519,8 @@ def _simulate_buffer(
             continue
         t = tbf.loc[(tbf["machine_id"] == mid) & tbf["observed"], "hours"].to_numpy(float)
         r = stops.loc[stops["machine_id"] == mid, "repair_hours"].to_numpy(float)
-        ups.append(_samples(t, mtbf, 5, rng))
-        downs.append(_samples(r, mttr, 5, rng))
+        ups.append(_samples(t, mtbf, MIN_SAMPLES_FOR_EMPIRICAL, rng))
+        downs.append(_samples(r, mttr, MIN_SAMPLES_FOR_EMPIRICAL, rng))
     cycles = [
         float(np.mean(u)) + float(np.mean(d))
         for u, d in zip(ups, downs, strict=True)
@@ -593,8 +609,8 @@ def simulate_measured_line(
             )
         t = tbf.loc[(tbf["machine_id"] == mid) & tbf["observed"], "hours"].to_numpy(float)
         rep = stops.loc[stops["machine_id"] == mid, "repair_hours"].to_numpy(float)
-        ups.append(_samples(t, float(r["mtbf_hours"]), 5, rng))
-        downs.append(_samples(rep, float(r["mttr_hours"]), 5, rng))
+        ups.append(_samples(t, float(r["mtbf_hours"]), MIN_SAMPLES_FOR_EMPIRICAL, rng))
+        downs.append(_samples(rep, float(r["mttr_hours"]), MIN_SAMPLES_FOR_EMPIRICAL, rng))
     finite = [
         float(np.mean(u) + np.mean(d)) for u, d in zip(ups, downs, strict=True) if np.mean(u) < 1e11
     ]

@@ -6,7 +6,13 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from bufferwise.equipment import EquipmentReport, OeeConventions, analyze_equipment
+from bufferwise.equipment import (
+    EquipmentReport,
+    OeeConventions,
+    ReadinessCriteria,
+    analyze_equipment,
+)
+from bufferwise.equipment.constants import DEFAULT_TARGET_LINE_EFFICIENCY
 from bufferwise.errors import InvalidInput
 from bufferwise.services.runs import load_tables, recorded_run
 from bufferwise.storage import open_repository
@@ -24,11 +30,17 @@ def equipment_database(
     db_url: str,
     *,
     conventions: OeeConventions | None = None,
-    target_line_efficiency: float = 0.95,
+    target_line_efficiency: float = DEFAULT_TARGET_LINE_EFFICIENCY,
     seed: int | None = None,
+    criteria: ReadinessCriteria | None = None,
 ) -> EquipmentRun:
-    """Analyse every stored machine and WIP buffer; store the tables as an 'equipment' run."""
+    """Analyse every stored machine and WIP buffer; store the tables as an 'equipment' run.
+
+    criteria: the JIT-readiness thresholds (default: ReadinessCriteria's, with
+    target_line_efficiency); `EquipmentSettings.readiness_criteria()` gives a settings file's.
+    """
     conv = conventions or OeeConventions()
+    crit = criteria or ReadinessCriteria(target_line_efficiency=target_line_efficiency)
     repo = open_repository(db_url)
     try:
         t = load_tables(
@@ -42,6 +54,7 @@ def equipment_database(
         settings: dict[str, Any] = {
             "conventions": dataclasses.asdict(conv),
             "target_line_efficiency": target_line_efficiency,
+            "readiness": dataclasses.asdict(crit),
         }
         with recorded_run(repo, "equipment", settings, seed=seed) as run:
             with run.stage("equipment"):
@@ -52,6 +65,7 @@ def equipment_database(
                     t["wip_buffers"] if len(t["wip_buffers"]) else None,
                     conventions=conv,
                     target_line_efficiency=target_line_efficiency,
+                    criteria=crit,
                     seed=seed,
                     items=t["items"] if len(t["items"]) else None,
                 )
