@@ -15,16 +15,28 @@ share between 0.5 and 0.9999`.
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bufferwise.decide.costs import DEFAULT_STOCKOUT_MULTIPLE
+from bufferwise.decide.costs import DEFAULT_HOLDING_RATE, DEFAULT_STOCKOUT_MULTIPLE
 from bufferwise.decide.settings import DecideSettings, DiagnoseSettings
-from bufferwise.equipment.conventions import TimeTreatment
+from bufferwise.equipment.constants import (
+    DEFAULT_MIN_AVAILABILITY,
+    DEFAULT_MIN_MTBF_CYCLES,
+    DEFAULT_TARGET_LINE_EFFICIENCY,
+)
+from bufferwise.equipment.conventions import (
+    DEFAULT_MICRO_STOP_THRESHOLD_S,
+    OeeConventions,
+    TimeTreatment,
+)
+from bufferwise.equipment.readiness import ReadinessCriteria
 from bufferwise.errors import InvalidInput, SettingsError
+from bufferwise.sizing.analytic import MAX_SERVICE_LEVEL, MIN_SERVICE_LEVEL
 
 BUCKETS = ("day", "week", "month")
 SERVICE_TYPES = ("fill_rate", "cycle_service")
@@ -52,7 +64,8 @@ class SizingSettings:
 
 @dataclass(frozen=True, slots=True)
 class CostSettings:
-    default_holding_rate: float = 0.25  # [1/year] when an item gives none
+    # [1/year] for items whose holding_rate is empty (default, reason: bufferwise.decide.costs)
+    default_holding_rate: float = DEFAULT_HOLDING_RATE
     # stockout cost per unit short as a multiple of unit cost, when items.stockout_cost is empty
     # (defaults and their rationale: bufferwise.decide.costs)
     stockout_cost_multiple: dict[str, float] = field(
@@ -60,13 +73,43 @@ class CostSettings:
     )
 
 
+#: [equipment] small_buffer_hours: the largest "small" buffer is one replenishment cycle
+SMALL_BUFFER_ONE_CYCLE = "replenishment_cycle"
+
+
 @dataclass(frozen=True, slots=True)
 class EquipmentSettings:
+    """OEE conventions and JIT-readiness thresholds (defaults and their reasons:
+    bufferwise.equipment.conventions and bufferwise.equipment.constants)."""
+
     setup: TimeTreatment = "availability_loss"
     idle: TimeTreatment = "not_planned"
     starved_blocked: TimeTreatment = "availability_loss"
-    micro_stop_threshold_s: float = 300.0
-    target_line_efficiency: float = 0.95
+    micro_stop_threshold_s: float = DEFAULT_MICRO_STOP_THRESHOLD_S
+    target_line_efficiency: float = DEFAULT_TARGET_LINE_EFFICIENCY
+    min_availability: float = DEFAULT_MIN_AVAILABILITY  # below it no buffer makes a JIT link
+    min_mtbf_cycles: float = DEFAULT_MIN_MTBF_CYCLES  # MTBF in replenishment cycles for "ready"
+    # largest coverage buffer still "small" [h of consumption], or one replenishment cycle
+    small_buffer_hours: float | str = SMALL_BUFFER_ONE_CYCLE
+
+    def conventions(self) -> OeeConventions:
+        """The OEE conventions these settings give."""
+        return OeeConventions(
+            setup=self.setup,
+            idle=self.idle,
+            starved_blocked=self.starved_blocked,
+            micro_stop_threshold_s=self.micro_stop_threshold_s,
+        )
+
+    def readiness_criteria(self) -> ReadinessCriteria:
+        """The JIT-readiness thresholds these settings give."""
+        small = self.small_buffer_hours
+        return ReadinessCriteria(
+            target_line_efficiency=self.target_line_efficiency,
+            min_mtbf_cycles=self.min_mtbf_cycles,
+            small_buffer_hours=None if small == SMALL_BUFFER_ONE_CYCLE else float(small),
+            min_availability=self.min_availability,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +204,13 @@ def _number(
     return value
 
 
+def _positive(source: str, key: str, value: Any, expected: str) -> float:
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if not (ok and 0 < value < math.inf):
+        raise _err(source, key, value, expected)
+    return value
+
+
 def _one_of(options: tuple[str, ...]) -> Callable[[str, str, Any], Any]:
     def check(source: str, key: str, value: Any) -> Any:
         if value not in options:
@@ -213,6 +263,17 @@ CHECKS: dict[tuple[str, str], Callable[[str, str, Any], Any]] = {
     ("equipment", "starved_blocked"): _one_of(TREATMENTS),
     ("equipment", "micro_stop_threshold_s"): _between(0.0, 86400.0),
     ("equipment", "target_line_efficiency"): _between(0.01, 1.0),
+    ("equipment", "min_availability"): _between(0.0, 1.0),
+    ("equipment", "min_mtbf_cycles"): lambda source, key, value: _positive(
+        source, key, value, "a number of replenishment cycles > 0"
+    ),
+    ("equipment", "small_buffer_hours"): lambda source, key, value: (
+        value
+        if value == SMALL_BUFFER_ONE_CYCLE
+        else _positive(
+            source, key, value, f'hours of consumption > 0, or "{SMALL_BUFFER_ONE_CYCLE}"'
+        )
+    ),
     ("simulation", "replications"): _between(1, 10_000, integer=True),
     ("simulation", "periods"): _between(10, 100_000, integer=True),
     ("simulation", "seed"): _between(0, 2**63 - 1, integer=True),
@@ -229,9 +290,21 @@ def _check_section(source: str, name: str, values: dict[str, Any]) -> dict[str, 
 def _check_target(source: str, key: str, value: Any) -> float | str:
     if value == "cost_optimal":
         return value
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.5 <= value <= 0.9999:
-        raise _err(source, key, value, 'a share between 0.5 and 0.9999, or "cost_optimal"')
+    if not _is_service_level(value):
+        raise _err(source, key, value, f'{_SERVICE_LEVEL_RANGE}, or "cost_optimal"')
     return value
+
+
+#: what a service target must be (sizing.analytic: MIN_SERVICE_LEVEL, MAX_SERVICE_LEVEL)
+_SERVICE_LEVEL_RANGE = f"a share between {MIN_SERVICE_LEVEL:g} and {MAX_SERVICE_LEVEL:g}"
+
+
+def _is_service_level(value: Any) -> bool:
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and MIN_SERVICE_LEVEL <= value <= MAX_SERVICE_LEVEL
+    )
 
 
 def _check_override(source: str, index: int, entry: Any) -> Override:
@@ -256,8 +329,8 @@ def _check_override(source: str, index: int, entry: Any) -> Override:
     for k, v in values.items():
         key = f"{where} {k}"
         if k == "service_target":
-            if isinstance(v, bool) or not isinstance(v, int | float) or not 0.5 <= v <= 0.9999:
-                raise _err(source, key, v, "a share between 0.5 and 0.9999")
+            if not _is_service_level(v):
+                raise _err(source, key, v, _SERVICE_LEVEL_RANGE)
         elif k == "holding_rate":
             _number(source, key, v, 0.0, 5.0)
         elif k == "stockout_cost_multiple":

@@ -1,5 +1,5 @@
-"""The stockout-cost fallback by criticality (costs.py: low 0.5, medium 2, high 7, critical 25
-times unit cost per unit short)."""
+"""The cost fallbacks of decide/costs.py: stockout cost by criticality (low 0.5, medium 2, high 7,
+critical 25 times unit cost per unit short) or the item's own multiple; holding rate by default."""
 
 from __future__ import annotations
 
@@ -7,7 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bufferwise.decide import DEFAULT_STOCKOUT_MULTIPLE, stockout_costs
+from bufferwise.decide import (
+    DEFAULT_HOLDING_RATE,
+    DEFAULT_STOCKOUT_MULTIPLE,
+    holding_rates,
+    stockout_costs,
+)
 from bufferwise.errors import InvalidInput
 
 
@@ -39,3 +44,22 @@ def test_unknown_criticality_is_an_error() -> None:
     items = _items().assign(criticality=["low", "urgent", "low", "low", "low"])
     with pytest.raises(InvalidInput, match="urgent"):
         stockout_costs(items)
+
+
+def test_an_items_own_multiple_wins_over_the_table() -> None:
+    # stockout_cost_multiple (a settings override, resolved per item) applies where the
+    # stockout cost is empty: a 10 x 3 = 30; c keeps its given 3; b, d, e the table
+    items = _items().assign(stockout_cost_multiple=[3.0, np.nan, 50.0, np.nan, np.nan])
+    cost, derived = stockout_costs(items)
+    assert cost == pytest.approx([30.0, 250.0, 3.0, 8.0, 14.0])
+    assert derived.tolist() == [True, True, False, True, True]
+
+
+def test_holding_rate_default_only_for_empty_cells() -> None:
+    items = pd.DataFrame({"holding_rate": [0.1, np.nan, 0.0]})
+    # decide/costs.py: DEFAULT_HOLDING_RATE = 0.25 unless the caller names another default
+    assert holding_rates(items) == pytest.approx([0.1, DEFAULT_HOLDING_RATE, 0.0])
+    assert holding_rates(items, 0.4) == pytest.approx([0.1, 0.4, 0.0])
+    assert holding_rates(pd.DataFrame(index=range(2)), 0.4) == pytest.approx([0.4, 0.4])
+    with pytest.raises(InvalidInput, match="row 1, column holding_rate"):
+        holding_rates(pd.DataFrame({"holding_rate": [-0.1]}))

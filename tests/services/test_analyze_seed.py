@@ -47,6 +47,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, AnalysisResult]:
 def test_same_seed_same_results(runs: dict[str, AnalysisResult]) -> None:
     assert "forecast.computed" not in runs["a"].timings  # forecast in profile, in-process
     assert "forecast.computed" in runs["a_again"].timings  # in a child, joined after decide
+    # decide's step timings are recorded whether the forecast ran beside it or not
+    # (docs/performance.md: every analyze run records them)
+    for run in ("a", "a_again"):
+        steps = [k for k in runs[run].timings if k.startswith("decide.")]
+        assert steps and all(runs[run].timings[k] >= 0 for k in steps), run
     first, again = runs["a"].output_tables(), runs["a_again"].output_tables()
     assert first.keys() == again.keys()
     for name in first:

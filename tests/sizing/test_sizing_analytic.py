@@ -40,6 +40,36 @@ def test_round_order_quantity() -> None:
     assert analytic.round_order_quantity(7.0, moq=10.0, order_multiple=4.0) == 12.0
     assert analytic.round_order_quantity(12.0, moq=0.0, order_multiple=4.0) == 12.0
     assert analytic.round_order_quantity(12.5, moq=0.0, order_multiple=0.0) == 12.5
+    # docs/data-model.md, items.order_multiple: 1 (the default) = whole units, 0 = any quantity
+    assert analytic.round_order_quantity(12.5, moq=0.0, order_multiple=1.0) == 13.0
+    assert analytic.round_order_quantity(12.0, moq=0.0, order_multiple=1.0) == 12.0
+
+
+def test_cost_optimal_level_is_clipped_to_the_service_level_range() -> None:
+    # SPT 6.28 with Q h / (D B2) = 100 * 2 / (1000 * 0.1) = 2 -> 1 - 2 < 0.5: clipped up;
+    # 1 * 2 / (1000 * 1000) = 2e-6 -> 0.999998 > 0.9999: clipped down
+    assert analytic.cost_optimal_cycle_service_level(0.1, 2, 1000, 100) == pytest.approx(
+        analytic.MIN_SERVICE_LEVEL
+    )
+    assert analytic.cost_optimal_cycle_service_level(1000, 2, 1000, 1) == pytest.approx(
+        analytic.MAX_SERVICE_LEVEL
+    )
+    assert (analytic.MIN_SERVICE_LEVEL, analytic.MAX_SERVICE_LEVEL) == (0.5, 0.9999)
+
+
+def test_settings_accept_the_same_service_level_range() -> None:
+    from bufferwise.errors import SettingsError
+    from bufferwise.settings import parse_settings
+
+    for ok in (analytic.MIN_SERVICE_LEVEL, analytic.MAX_SERVICE_LEVEL):
+        assert parse_settings({"sizing": {"service_target": ok}}).sizing.service_target == ok
+        entry = {"match": {"category": "spare"}, "service_target": ok}
+        assert parse_settings({"overrides": [entry]}).overrides[0].values["service_target"] == ok
+    for bad in (0.49, 0.99995):
+        with pytest.raises(SettingsError, match=r"between 0\.5 and 0\.9999"):
+            parse_settings({"sizing": {"service_target": bad}})
+        with pytest.raises(SettingsError, match=r"between 0\.5 and 0\.9999"):
+            parse_settings({"overrides": [{"match": {"item_id": "a"}, "service_target": bad}]})
 
 
 @pytest.mark.parametrize("family", ["poisson", "negative_binomial", "gamma", "normal"])

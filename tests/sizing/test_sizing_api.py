@@ -123,3 +123,17 @@ def test_items_without_demand_hold_no_buffer() -> None:
     assert (out["safety_stock"] == 0).all() and (out["reorder_point"] == 0).all()
     assert (out["expected_fill_rate"] == 1).all() and (out["mean_on_hand"] == 0).all()
     assert out["days_of_cover"].isna().all()
+
+
+def test_auto_family_thresholds() -> None:
+    # docs/sizing.md, "Method notes": integer slow movers below a mean lead-time demand of 20
+    # units get Poisson, or the negative binomial when the variance exceeds 1.05 x the mean
+    from bufferwise.sizing.api import AUTO_NORMAL_MIN_MEAN, AUTO_OVERDISPERSION_RATIO, _family
+
+    assert (AUTO_NORMAL_MIN_MEAN, AUTO_OVERDISPERSION_RATIO) == (20.0, 1.05)
+    mean = 10.0
+    assert _family("auto", mean, np.sqrt(1.05 * mean), True) == "poisson"
+    assert _family("auto", mean, np.sqrt(1.06 * mean), True) == "negative_binomial"
+    assert _family("auto", mean, np.sqrt(3 * mean), False) == "normal"  # not whole units
+    assert _family("auto", 19.9, np.sqrt(19.9), True) == "poisson"
+    assert _family("auto", 20.0, np.sqrt(60.0), True) == "normal"

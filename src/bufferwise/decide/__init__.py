@@ -24,7 +24,12 @@ from scipy.stats import t as student_t
 
 from bufferwise.decide.analysis import Analysis, analyse, decide_matrix
 from bufferwise.decide.backtest import BACKTEST_COLUMNS, Backtest, backtest
-from bufferwise.decide.costs import DEFAULT_STOCKOUT_MULTIPLE, stockout_costs
+from bufferwise.decide.costs import (
+    DEFAULT_HOLDING_RATE,
+    DEFAULT_STOCKOUT_MULTIPLE,
+    holding_rates,
+    stockout_costs,
+)
 from bufferwise.decide.diagnose import CODES, FINDING_COLUMNS, Diagnosis, diagnose
 from bufferwise.decide.explain import Driver, drivers_for, explain
 from bufferwise.decide.portfolio import FRONTIER_COLUMNS, allocate_budget, frontier, totals
@@ -188,6 +193,7 @@ def decide_items(
     *,
     stockout_multiples: Mapping[str, float] | None = None,
     matrix: DemandMatrix | None = None,
+    default_holding_rate: float = DEFAULT_HOLDING_RATE,
 ) -> Decisions:
     """Stance, buffer, explanation and mistakes of every item, and the portfolio view.
 
@@ -198,9 +204,13 @@ def decide_items(
     seed            int | numpy Generator | None: the same seed gives the same decisions
     progress        progress(stage, done, total); stages risk, cost_curves, stance,
                     diagnose, explain, portfolio
-    stockout_multiples  criticality -> multiple of unit cost per unit short (costs.py)
+    stockout_multiples  criticality -> multiple of unit cost per unit short (costs.py), for
+                    items whose stockout_cost and stockout_cost_multiple are empty
     matrix          `decide_matrix(items, demand, settings)` built beforehand; `demand` may
                     then be None (with `profiles` given), so that the caller can let it go
+    default_holding_rate  [1 / year] for items whose holding_rate is empty (costs.py; a plant's
+                    is settings [costs] default_holding_rate: services.sizing.resolve_item_inputs
+                    resolves it, and the per-group overrides, before decide)
     """
     st = settings or DecideSettings()
     a = analyse(
@@ -214,6 +224,7 @@ def decide_items(
         progress=progress,
         stockout_multiples=stockout_multiples,
         matrix=matrix,
+        default_holding_rate=default_holding_rate,
     )
     if progress is not None:
         progress("diagnose", 0, 1)
@@ -239,6 +250,7 @@ __all__ = [
     "BACKTEST_COLUMNS",
     "CODES",
     "DECISION_COLUMNS",
+    "DEFAULT_HOLDING_RATE",
     "DEFAULT_STOCKOUT_MULTIPLE",
     "FINDING_COLUMNS",
     "FRONTIER_COLUMNS",
@@ -268,6 +280,7 @@ __all__ = [
     "drivers_for",
     "explain",
     "frontier",
+    "holding_rates",
     "run_scenarios",
     "scenario_from_dict",
     "stockout_costs",

@@ -22,6 +22,12 @@ from bufferwise.decide.cost_curve import (
     engine_for,
     least_cost_level,
 )
+from bufferwise.decide.costs import (
+    DEFAULT_HOLDING_RATE,
+    ITEM_STOCKOUT_MULTIPLE,
+    holding_rates,
+    item_stockout_multiples,
+)
 from bufferwise.decide.risk import RiskModel, build_risk_model, validate_items
 from bufferwise.decide.settings import DecideSettings, within_budget
 from bufferwise.decide.stance import cover_limit
@@ -125,24 +131,35 @@ def analyse(
     progress: Progress | None = None,
     stockout_multiples: Mapping[str, float] | None = None,
     matrix: DemandMatrix | None = None,
+    default_holding_rate: float = DEFAULT_HOLDING_RATE,
 ) -> Analysis:
     """Risk model, cost curves, options and stance of every item (see module docstring).
 
-    matrix  `decide_matrix(items, demand, settings)` built beforehand (then `demand` may be
-            None when `profiles` is given)"""
+    stockout_multiples    criticality -> multiple of unit cost per unit short (costs.py)
+    matrix                `decide_matrix(items, demand, settings)` built beforehand (then
+                          `demand` may be None when `profiles` is given)
+    default_holding_rate  [1 / year] for items whose holding_rate is empty (costs.py)
+    `Analysis.items` holds the items as priced: holding_rate and ITEM_STOCKOUT_MULTIPLE
+    resolved for every item, so that what reads them again (scenarios) prices them alike."""
     st = settings or DecideSettings()
     if matrix is None:
         matrix = decide_matrix(items, demand, st)
     else:
         _check_items(items)
     items = items.reset_index(drop=True)
+    items = items.assign(
+        holding_rate=holding_rates(items, default_holding_rate),
+        **{ITEM_STOCKOUT_MULTIPLE: item_stockout_multiples(items, stockout_multiples)},
+    )
     if profiles is None:
         if demand is None:
             raise InvalidInput("decide needs the demand table to profile the items")
         profiles = profile_all(demand, receipts, items, bucket=st.bucket, forecast=False)
     if progress is not None:
         progress("risk", 0, 1)
-    risk = build_risk_model(items, matrix, receipts, equipment_risk, st, stockout_multiples)
+    risk = build_risk_model(
+        items, matrix, receipts, equipment_risk, st, stockout_multiples, default_holding_rate
+    )
     fitted = within_budget(st, risk.n_items)
     if fitted != st:
         risk.notes.append(

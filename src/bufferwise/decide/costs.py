@@ -1,4 +1,10 @@
-"""The one home of "what does a stockout cost": items.stockout_cost, else a criticality table.
+"""The one home of what holding and a stockout cost per item.
+
+Holding: items.holding_rate [1 / year, share of unit cost] where it is given, else a default
+(`holding_rates`; the plant's default is settings [costs] default_holding_rate, which starts
+from DEFAULT_HOLDING_RATE).
+
+Stockout: items.stockout_cost where it is given, else a multiple of unit cost.
 
 A unit short costs `stockout_cost` [money per unit short] when the items table gives it. When it
 is empty, it is derived from the item's criticality as a multiple of its unit cost:
@@ -11,11 +17,14 @@ is empty, it is derived from the item's criticality as a multiple of its unit co
 
 The multiples sit in the middle of the ranges planners quote (a low-criticality shortage is an
 expediting fee; a critical one stops a line) and match the example plant's generator (0.3-1,
-1-3, 4-10, 15-40). Pass your own table to `stockout_costs` to override it.
+1-3, 4-10, 15-40). Pass your own table to `stockout_costs` to override it; an items column
+`stockout_cost_multiple` (ITEM_STOCKOUT_MULTIPLE) gives an item its own multiple instead (the
+settings' per-group overrides, resolved by services.sizing.resolve_item_inputs).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -32,32 +41,74 @@ DEFAULT_STOCKOUT_MULTIPLE: Mapping[str, float] = {
 }
 DEFAULT_CRITICALITY = "medium"
 
+#: [1 / year, share of unit cost] holding rate of an item that gives none, when the caller names
+#: no other default: 25 % a year is the middle of the 20-30 % that carrying-cost figures usually
+#: quote (cost of capital, storage, insurance, obsolescence). Settings [costs]
+#: default_holding_rate starts from it.
+DEFAULT_HOLDING_RATE = 0.25
 
-def stockout_costs(
+#: optional items column: the item's own multiple of unit cost per unit short, used instead of
+#: the criticality table when its stockout_cost is empty (NaN = the table)
+ITEM_STOCKOUT_MULTIPLE = "stockout_cost_multiple"
+
+
+def holding_rates(items: pd.DataFrame, default: float = DEFAULT_HOLDING_RATE) -> np.ndarray:
+    """Holding rate [1 / year, share of unit cost] per row of `items`: items.holding_rate where
+    it is given, else `default` (an empty cell, or no such column). Raises InvalidInput for a
+    negative rate."""
+    if not (math.isfinite(default) and default >= 0):
+        raise InvalidInput(f"default holding rate {default!r}: must be a number >= 0")
+    if "holding_rate" not in items.columns:
+        return np.full(len(items), float(default))
+    given = pd.to_numeric(items["holding_rate"], errors="coerce").to_numpy(dtype=float)
+    if (given < 0).any():
+        row = int(np.flatnonzero(given < 0)[0]) + 1
+        raise InvalidInput(
+            f"items row {row}, column holding_rate: {given[row - 1]:g} must be a number >= 0 "
+            "(annual share of unit cost; empty = the default)"
+        )
+    return np.where(np.isfinite(given), given, float(default))
+
+
+def item_stockout_multiples(
     items: pd.DataFrame, multiples: Mapping[str, float] | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """(stockout cost per unit short [money], derived?) per row of `items`.
-
-    Uses items.stockout_cost where it is a number >= 0; otherwise unit_cost x multiples[
-    criticality] (criticality empty = "medium"). Raises InvalidInput for an unknown criticality.
-    """
+) -> np.ndarray:
+    """Multiple of unit cost per unit short per row of `items`: its own ITEM_STOCKOUT_MULTIPLE
+    where that is a number >= 0, else `multiples` (default DEFAULT_STOCKOUT_MULTIPLE) by its
+    criticality (empty = "medium"). Raises InvalidInput for an unknown criticality."""
     table = dict(DEFAULT_STOCKOUT_MULTIPLE if multiples is None else multiples)
     missing = [c for c in CRITICALITY_LEVELS if c not in table]
     if missing:
         raise InvalidInput(f"stockout multiples lack criticality level(s) {', '.join(missing)}")
-    unit = pd.to_numeric(items["unit_cost"], errors="coerce").to_numpy(dtype=float)
-    given = (
-        pd.to_numeric(items["stockout_cost"], errors="coerce").to_numpy(dtype=float)
-        if "stockout_cost" in items.columns
-        else np.full(len(items), np.nan)
-    )
     crit = criticality(items)
     bad = sorted({c for c in crit if c not in table})
     if bad:
         raise InvalidInput(
             f"items: criticality {bad[0]!r} is not one of {', '.join(CRITICALITY_LEVELS)}"
         )
-    derived = unit * np.array([table[c] for c in crit], dtype=float)
+    by_level = np.array([table[c] for c in crit], dtype=float)
+    if ITEM_STOCKOUT_MULTIPLE not in items.columns:
+        return by_level
+    own = pd.to_numeric(items[ITEM_STOCKOUT_MULTIPLE], errors="coerce").to_numpy(dtype=float)
+    return np.where(np.isfinite(own) & (own >= 0), own, by_level)
+
+
+def stockout_costs(
+    items: pd.DataFrame, multiples: Mapping[str, float] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(stockout cost per unit short [money], derived?) per row of `items`.
+
+    Uses items.stockout_cost where it is a number >= 0; otherwise unit_cost x the item's
+    `item_stockout_multiples` (its own ITEM_STOCKOUT_MULTIPLE, else multiples[criticality],
+    criticality empty = "medium"). Raises InvalidInput for an unknown criticality.
+    """
+    unit = pd.to_numeric(items["unit_cost"], errors="coerce").to_numpy(dtype=float)
+    given = (
+        pd.to_numeric(items["stockout_cost"], errors="coerce").to_numpy(dtype=float)
+        if "stockout_cost" in items.columns
+        else np.full(len(items), np.nan)
+    )
+    derived = unit * item_stockout_multiples(items, multiples)
     use_given = np.isfinite(given) & (given >= 0)
     return np.where(use_given, given, derived), ~use_given
 
@@ -71,4 +122,13 @@ def criticality(items: pd.DataFrame) -> np.ndarray:
     return np.where(vals == "", DEFAULT_CRITICALITY, vals)
 
 
-__all__ = ["DEFAULT_CRITICALITY", "DEFAULT_STOCKOUT_MULTIPLE", "criticality", "stockout_costs"]
+__all__ = [
+    "DEFAULT_CRITICALITY",
+    "DEFAULT_HOLDING_RATE",
+    "DEFAULT_STOCKOUT_MULTIPLE",
+    "ITEM_STOCKOUT_MULTIPLE",
+    "criticality",
+    "holding_rates",
+    "item_stockout_multiples",
+    "stockout_costs",
+]

@@ -20,7 +20,9 @@ whole risk), split between demand and lead time by their shares of the lead-time
 variance, P sigma_d² and d² sigma_L². Drivers are ordered by the size of their effect; the
 stockout and supplier drivers are always given (they are the cost basis and the supply risk),
 the others when their effect reaches the tie tolerance. The conclusion states the cover, the
-stance and what JIT (or, for a JIT item, the lean buffer) would cost more a year.
+stance and what JIT would cost more a year in total, split into its expected shortages and its
+holding (for a JIT item: what the next buffer would cost more). Every figure is one of the
+options' (Analysis.options), the same the decision table shows.
 """
 
 from __future__ import annotations
@@ -238,9 +240,16 @@ def drivers_for(analysis: Analysis, i: int, context: _Context | None = None) -> 
     return out
 
 
+def _more_or_less(amount: float, what: str) -> str:
+    """'X more in <what>' for amount >= 0, else 'X less in <what>'."""
+    return f"{_money(abs(amount))} {'more' if amount >= 0 else 'less'} in {what}"
+
+
 def conclusion(analysis: Analysis, i: int, context: _Context | None = None) -> str:
-    """'-> hold N days of cover (stance); JIT would cost X a year more in expected shortages'.
-    `context` as for `drivers_for`."""
+    """'-> hold N days of cover (stance, S units); JIT would cost X a year more in total (Y more
+    in expected shortages, Z less in holding)', with X = C(jit) - C(recommended) (decision table:
+    jit_annual_cost - expected_annual_cost), Y and Z the same differences of the expected annual
+    stockout and holding costs (X = Y - Z). `context` as for `drivers_for`."""
     a = analysis
     ctx = context if context is not None else _context(a)
     k = int(a.stance_index[i])
@@ -273,9 +282,12 @@ def conclusion(analysis: Analysis, i: int, context: _Context | None = None) -> s
         )
     cover = ss / daily if daily > 0 else float("nan")
     more = float(costs[0]) - c_rec
+    shortages = float(a.options.stockout_cost[i, 0] - a.options.stockout_cost[i, k])
+    holding = float(a.options.holding_cost[i, 0] - a.options.holding_cost[i, k])
     return (
         f"-> hold {cover:.1f} days of cover ({STANCES[k]}, {_money(ss)} units); JIT would cost "
-        f"{_money(more)} a year more in expected shortages"
+        f"{_money(abs(more))} a year {'more' if more >= 0 else 'less'} in total "
+        f"({_more_or_less(shortages, 'expected shortages')}, {_more_or_less(holding, 'holding')})"
     )
 
 

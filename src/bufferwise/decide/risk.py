@@ -40,11 +40,17 @@ import numba
 import numpy as np
 import pandas as pd
 
-from bufferwise.decide.costs import criticality, stockout_costs
+from bufferwise.decide.costs import (
+    DEFAULT_HOLDING_RATE,
+    criticality,
+    holding_rates,
+    stockout_costs,
+)
 from bufferwise.decide.settings import DecideSettings
 from bufferwise.equipment.item_risk import SupplyOutageProcess
 from bufferwise.errors import InvalidInput
 from bufferwise.kernels.inventory import POLICY_ORDER_UP_TO, POLICY_REORDER_QUANTITY, Pieces
+from bufferwise.model.schema import ITEMS
 from bufferwise.profile import BUCKET_DAYS, DemandMatrix
 from bufferwise.profile.disruption import flag_disrupted
 from bufferwise.profile.supply import receipt_facts
@@ -54,6 +60,11 @@ DAYS_PER_YEAR = 365.0
 LAYERS: tuple[str, ...] = ("normal", "disruption", "rare", "machine_free")
 _POOL_QUANTILES = (np.arange(16) + 0.5) / 16.0
 MIXTURE_POOL = 400
+#: lengths in the pool of two superposed outage processes (`Outages.plus`), shared out in
+#: proportion to their rates (at least one each): four times the 16 lengths of an exponential
+#: pool (`_exponential_pool`), so that a process holding most of the rate keeps every one of its
+#: lengths, and one with a rate share down to 1/64 still has a length of its own
+OUTAGE_MIX_POOL = 4 * _POOL_QUANTILES.size
 
 
 @dataclass(frozen=True)
@@ -79,9 +90,8 @@ class Outages:
             elif ra <= 0 or a.size == 0:
                 pools.append(b)
             else:
-                total = 64
-                na = max(1, round(total * ra / (ra + rb)))
-                nb = max(1, total - na)
+                na = max(1, round(OUTAGE_MIX_POOL * ra / (ra + rb)))
+                nb = max(1, OUTAGE_MIX_POOL - na)
                 pools.append(np.concatenate([_cycled(a, na), _cycled(b, nb)]))
         return Outages(rates, pools)
 
@@ -269,26 +279,35 @@ def machine_outages(
     return out, delay
 
 
-def _policy(items: pd.DataFrame, d: np.ndarray, bucket_days: float) -> tuple[np.ndarray, ...]:
-    def col(name: str, default: float) -> np.ndarray:
+def _policy(
+    items: pd.DataFrame, d: np.ndarray, bucket_days: float, holding_rate: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """(policy code, review periods, order quantity, moq, order multiple, holding cost [money /
+    unit / year]) per item; `holding_rate` [1 / year] resolved per item (costs.holding_rates).
+    An empty review period, MOQ, order multiple or order cost takes the items table's default
+    (model.schema: the value an import gives an empty cell)."""
+
+    def col(name: str) -> np.ndarray:
+        default = ITEMS.column(name).default
+        assert isinstance(default, float), f"items.{name} has a number default"
         if name not in items.columns:
             return np.full(len(items), default)
         v = pd.to_numeric(items[name], errors="coerce").to_numpy(dtype=float)
         return np.where(np.isfinite(v), v, default)
 
-    review_days = col("review_period_days", 0.0)
+    review_days = col("review_period_days")
     periodic = review_days > 0
     review = np.where(periodic, np.maximum(1, np.round(review_days / bucket_days)), 1).astype(
         np.int64
     )
-    unit = col("unit_cost", 0.0)
-    h_year = unit * col("holding_rate", 0.25)
+    unit = pd.to_numeric(items["unit_cost"], errors="coerce").to_numpy(dtype=float)
+    h_year = unit * holding_rate
     annual = d * DAYS_PER_YEAR / bucket_days
     eoq = np.asarray(
-        economic_order_quantity(col("order_cost", 0.0), annual, np.where(h_year > 0, h_year, 1e-9)),
+        economic_order_quantity(col("order_cost"), annual, np.where(h_year > 0, h_year, 1e-9)),
         dtype=float,
     )
-    moq, mult = col("moq", 0.0), col("order_multiple", 1.0)
+    moq, mult = col("moq"), col("order_multiple")
     q = np.asarray(round_order_quantity(np.maximum(eoq, 1.0), moq, mult), dtype=float)
     q = np.where(q > 0, q, 1.0)
     policy = np.where(periodic, POLICY_ORDER_UP_TO, POLICY_REORDER_QUANTITY).astype(np.int8)
@@ -302,8 +321,12 @@ def build_risk_model(
     equipment_risk: Mapping[str, SupplyOutageProcess] | None,
     settings: DecideSettings,
     stockout_multiples: Mapping[str, float] | None = None,
+    default_holding_rate: float = DEFAULT_HOLDING_RATE,
 ) -> RiskModel:
-    """Risk model of every row of `items` (see module docstring)."""
+    """Risk model of every row of `items` (see module docstring).
+
+    stockout_multiples    criticality -> multiple of unit cost per unit short (costs.py)
+    default_holding_rate  [1 / year] for items whose holding_rate is empty (costs.py)"""
     st = settings
     bucket_days = float(BUCKET_DAYS[matrix.bucket])
     ids = items["item_id"].astype(str).to_numpy(dtype=object)
@@ -311,7 +334,8 @@ def build_risk_model(
     recent = max(1, round(st.recent_days / bucket_days))
     pools = _demand_pools(ids, matrix, recent)
     d, sd = pool_mean_sd(pools)
-    policy, review, q, moq, mult, h_year = _policy(items, d, bucket_days)
+    holding = holding_rates(items, default_holding_rate)
+    policy, review, q, moq, mult, h_year = _policy(items, d, bucket_days, holding)
     b, derived = stockout_costs(items, stockout_multiples)
     crit = criticality(items)
     supplier = (

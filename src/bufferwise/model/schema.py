@@ -125,10 +125,10 @@ ITEMS = Table(
         Column(
             "holding_rate",
             "float",
-            "Annual holding cost as a fraction of unit cost.",
+            "Annual holding cost as a fraction of unit cost; empty = the settings' "
+            "default_holding_rate (docs/settings.md).",
             unit="1 / year",
             required=False,
-            default=0.25,
             minimum=NONNEG,
             maximum=5.0,
         ),
@@ -183,7 +183,7 @@ ITEMS = Table(
         Column(
             "order_multiple",
             "float",
-            "Orders are multiples of this; 0 or 1 = any quantity.",
+            "Orders are whole multiples of this: 1 = whole units, 0 = any quantity.",
             unit="units",
             required=False,
             default=1.0,

@@ -18,11 +18,12 @@ from pathlib import Path
 import pandas as pd
 
 from bufferwise.decide import Decisions, decide_items, decide_matrix
-from bufferwise.equipment import EquipmentReport, OeeConventions, analyze_equipment
+from bufferwise.equipment import EquipmentReport, analyze_equipment
 from bufferwise.profile import ForecastSettings, Profiles, profile_all
 from bufferwise.services.background import Background
 from bufferwise.services.imports import ImportSummary, import_files
 from bufferwise.services.runs import load_tables, recorded_run
+from bufferwise.services.sizing import resolve_item_inputs
 from bufferwise.settings import Settings
 from bufferwise.storage import open_repository
 
@@ -199,13 +200,9 @@ def analyze(
                         t["machine_events"],
                         t["production_counts"] if len(t["production_counts"]) else None,
                         t["wip_buffers"] if len(t["wip_buffers"]) else None,
-                        conventions=OeeConventions(
-                            setup=eq.setup,
-                            idle=eq.idle,
-                            starved_blocked=eq.starved_blocked,
-                            micro_stop_threshold_s=eq.micro_stop_threshold_s,
-                        ),
+                        conventions=eq.conventions(),
                         target_line_efficiency=eq.target_line_efficiency,
+                        criteria=eq.readiness_criteria(),
                         seed=used_seed,
                         items=t["items"],
                     )
@@ -213,12 +210,15 @@ def analyze(
             with run.stage("decide"):
                 tick("decide")
                 decide_steps = _Steps("decide", tick)
-                matrix = decide_matrix(t["items"], t["demand"], settings.decide)
+                # holding rates, stockout multiples and per-group overrides from the settings,
+                # resolved as the sizing service resolves them
+                items = resolve_item_inputs(t["items"], settings)
+                matrix = decide_matrix(items, t["demand"], settings.decide)
                 # nothing after this needs the demand rows (about 1 GiB at 100,000 items x
                 # 730 days): the profiles and the matrix hold what the run and report use
                 del t["demand"]
                 decisions = decide_items(
-                    t["items"],
+                    items,
                     None,
                     t["receipts"],
                     profiles=profiles,
@@ -228,6 +228,7 @@ def analyze(
                     progress=decide_steps.progress,
                     stockout_multiples=settings.costs.stockout_cost_multiple,
                     matrix=matrix,
+                    default_holding_rate=settings.costs.default_holding_rate,
                 )
                 del matrix  # decisions.analysis holds it
             if forecasting is not None:
@@ -239,7 +240,7 @@ def analyze(
                 # the run spent waiting for it after decide
                 run.timings["forecast.computed"] = round(seconds, 3)
                 run.timings["forecast.waited"] = round(time.perf_counter() - waited, 3)
-                run.timings.update(decide_steps.timings())
+            run.timings.update(decide_steps.timings())  # every run, forecast beside it or not
             result = AnalysisResult(
                 run_id=run.run_id,
                 settings=settings,

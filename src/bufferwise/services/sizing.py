@@ -8,8 +8,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from bufferwise.decide.costs import stockout_costs
+from bufferwise.decide.costs import (
+    ITEM_STOCKOUT_MULTIPLE,
+    holding_rates,
+    item_stockout_multiples,
+    stockout_costs,
+)
 from bufferwise.errors import InvalidInput
+from bufferwise.model.schema import ITEMS
 from bufferwise.profile import BUCKET_DAYS, build_demand_matrix
 from bufferwise.services.runs import load_tables, recorded_run
 from bufferwise.settings import Settings, item_overrides
@@ -30,46 +36,68 @@ class SizingInputs:
     lead_time_samples_days: list[np.ndarray]
 
 
+#: items columns that set the replenishment rule; an empty cell takes the column's default in
+#: the items table (model.schema), the value an import gives it
+POLICY_COLUMNS = ("review_period_days", "moq", "order_multiple", "order_cost")
+
+
+def resolve_item_inputs(items: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """The items as sizing and decide price them, rows in the given order (a copy):
+
+    holding_rate            a per-group override, else the item's own, else settings [costs]
+                            default_holding_rate (decide.costs.holding_rates)
+    stockout_cost_multiple  multiple of unit cost per unit short for an item whose
+                            stockout_cost is empty: a per-group override, else settings [costs]
+                            stockout_cost_multiple by criticality (decide.costs)
+    service_target          a per-group override (NaN = the run's target)
+    POLICY_COLUMNS          empty = the items table's default
+
+    The one place where settings reach item costs: the sizing service and analyze both call it
+    before the domain."""
+    it = items.copy()
+    it["item_id"] = it["item_id"].astype(str)
+    for col in POLICY_COLUMNS:
+        default = ITEMS.column(col).default
+        assert isinstance(default, float), f"items.{col} has a number default"
+        values = it[col] if col in it.columns else pd.Series(np.nan, index=it.index)
+        it[col] = pd.to_numeric(values, errors="coerce").fillna(default)
+    holding = holding_rates(it, settings.costs.default_holding_rate)
+    multiple = item_stockout_multiples(it, settings.costs.stockout_cost_multiple)
+    target = np.full(len(it), np.nan)
+    overrides = item_overrides(it, settings)
+    if overrides:
+        for i, item_id in enumerate(it["item_id"]):
+            ov = overrides.get(item_id)
+            if not ov:
+                continue
+            if "holding_rate" in ov:
+                holding[i] = float(ov["holding_rate"])
+            if "stockout_cost_multiple" in ov:
+                multiple[i] = float(ov["stockout_cost_multiple"])
+            if "service_target" in ov:
+                target[i] = float(ov["service_target"])
+    it["holding_rate"] = holding
+    it[ITEM_STOCKOUT_MULTIPLE] = multiple
+    it["service_target"] = target
+    return it
+
+
 def sizing_inputs(
     items: pd.DataFrame, demand: pd.DataFrame, receipts: pd.DataFrame, settings: Settings
 ) -> SizingInputs:
-    """Items with costs resolved (stockout cost from criticality, holding-rate default,
-    per-group overrides), the demand history on the settings' bucket, and each item's observed
-    lead times (its own receipts, or its supplier's when it has fewer than MIN_ITEM_RECEIPTS)."""
+    """Items with costs resolved (`resolve_item_inputs`; stockout_cost filled: given, else unit
+    cost x the item's multiple), the demand history on the settings' bucket, and each item's
+    observed lead times (its own receipts, or its supplier's when it has fewer than
+    MIN_ITEM_RECEIPTS)."""
     if len(items) == 0:
         raise InvalidInput(
             "no items are stored: import items first (`bufferwise import items.csv`)"
         )
-    it = items.copy()
-    it["item_id"] = it["item_id"].astype(str)
+    it = items.assign(item_id=items["item_id"].astype(str))
     it = it.sort_values("item_id", kind="stable").reset_index(drop=True)
-    it["holding_rate"] = pd.to_numeric(it["holding_rate"], errors="coerce").fillna(
-        settings.costs.default_holding_rate
-    )
-    for col, default in (
-        ("review_period_days", 0.0),
-        ("moq", 0.0),
-        ("order_multiple", 1.0),
-        ("order_cost", 0.0),
-    ):
-        it[col] = pd.to_numeric(it[col], errors="coerce").fillna(default)
-    overrides = item_overrides(it, settings)
-    multiples = dict(settings.costs.stockout_cost_multiple)
-    cost, derived = stockout_costs(it, multiples)
-    holding = it["holding_rate"].to_numpy(dtype=np.float64).copy()
-    unit_cost = pd.to_numeric(it["unit_cost"], errors="coerce").to_numpy(dtype=np.float64)
-    target = np.full(len(it), np.nan)
-    for i, item_id in enumerate(it["item_id"]):
-        ov = overrides.get(item_id, {})
-        if "holding_rate" in ov:
-            holding[i] = float(ov["holding_rate"])
-        if "stockout_cost_multiple" in ov and derived[i]:
-            cost[i] = unit_cost[i] * float(ov["stockout_cost_multiple"])
-        if "service_target" in ov:
-            target[i] = float(ov["service_target"])
-    it["holding_rate"] = holding
+    it = resolve_item_inputs(it, settings)
+    cost, _ = stockout_costs(it, settings.costs.stockout_cost_multiple)
     it["stockout_cost"] = cost
-    it["service_target"] = target
 
     bucket = settings.profile.bucket
     if len(demand):

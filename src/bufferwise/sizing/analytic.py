@@ -35,6 +35,14 @@ ArrayLike = float | np.ndarray
 DISTRIBUTIONS = ("normal", "poisson", "negative_binomial", "gamma")
 SERVICE_TYPES = ("cycle_service", "fill_rate")
 
+#: the range of a cycle service level the tool aims at (a cost-optimal one is clipped to it, a
+#: service_target setting must lie in it): below 0.5 the reorder level would sit under the
+#: expected lead-time demand (a negative safety stock under a symmetric model), which a planner
+#: meets with no buffer instead; above 0.9999 (z = 3.7) the level rests on a tail that no demand
+#: history of a few hundred buckets measures
+MIN_SERVICE_LEVEL = 0.5
+MAX_SERVICE_LEVEL = 0.9999
+
 
 def lead_time_demand(
     demand_mean: ArrayLike,
@@ -190,14 +198,14 @@ def cost_optimal_cycle_service_level(
     annual_demand          [D] units per year
     order_quantity         [Q] units per order
     Backorders: P(stockout per cycle) = Q h / (D B2); lost sales: Q h / (Q h + D B2)
-    (SPT eq. 6.28 and 6.37). Clipped to [0.5, 0.9999].
+    (SPT eq. 6.28 and 6.37). Clipped to [MIN_SERVICE_LEVEL, MAX_SERVICE_LEVEL] (0.5, 0.9999).
     """
     b = positive("stockout_cost", stockout_cost)
     h = positive("holding_cost_per_year", holding_cost_per_year)
     d = positive("annual_demand", annual_demand)
     q = positive("order_quantity", order_quantity)
     risk = q * h / (q * h + d * b) if lost_sales else q * h / (d * b)
-    return scalar_or_array(np.clip(1.0 - risk, 0.5, 0.9999))
+    return scalar_or_array(np.clip(1.0 - risk, MIN_SERVICE_LEVEL, MAX_SERVICE_LEVEL))
 
 
 def economic_order_quantity(
