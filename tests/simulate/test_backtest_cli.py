@@ -71,3 +71,42 @@ def test_a_target_outside_zero_one_is_refused() -> None:
     out = CliRunner().invoke(_app(), ["backtest", "--dataset", "raf", "--target", "1.5"])
     assert out.exit_code != 0
     assert "--target 1.5" in out.output
+
+
+def test_plant_backtest_prices_items_as_analyze_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the backtested "recommended" policy is analyze's: the same resolved costs
+    # (services.sizing.resolve_item_inputs) and the settings' [costs], not decide's defaults
+    from bufferwise.settings import CostSettings, Settings
+
+    items = pd.DataFrame(
+        {
+            "item_id": ["A", "B"],
+            "unit_cost": [10.0, 10.0],
+            "holding_rate": [float("nan"), 0.1],
+            "criticality": ["high", "low"],
+        }
+    )
+    tables = {
+        "items": items,
+        "demand": pd.DataFrame({"item_id": ["A"], "date": ["2024-01-01"], "quantity": [1.0]}),
+        "receipts": pd.DataFrame(),
+    }
+    seen: dict[str, object] = {}
+
+    def fake_backtest(items: pd.DataFrame, demand: object, receipts: object, **kw: object) -> str:
+        seen.update(kw, items=items)
+        return "done"
+
+    monkeypatch.setattr(services_backtest, "open_repository", lambda url: _NoRepository())
+    monkeypatch.setattr(services_backtest, "load_tables", lambda repo, names: tables)
+    monkeypatch.setattr(services_backtest, "backtest", fake_backtest)
+    multiples = {"critical": 20.0, "high": 9.0, "medium": 3.0, "low": 1.0}
+    settings = Settings(
+        costs=CostSettings(default_holding_rate=0.4, stockout_cost_multiple=multiples)
+    )
+    assert services_backtest.plant_backtest("sqlite://", settings) == "done"
+    priced = seen["items"]
+    assert isinstance(priced, pd.DataFrame)
+    assert priced.set_index("item_id")["holding_rate"].to_dict() == {"A": 0.4, "B": 0.1}
+    assert seen["stockout_multiples"] == multiples
+    assert seen["default_holding_rate"] == 0.4

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from bufferwise.decide.analysis import analyse
+from bufferwise.decide.costs import DEFAULT_HOLDING_RATE
 from bufferwise.decide.replay import Replay, held_out, replay, replay_levels
 from bufferwise.decide.settings import DecideSettings
 from bufferwise.equipment.item_risk import SupplyOutageProcess
@@ -72,9 +73,12 @@ def backtest(
     equipment_risk: Mapping[str, SupplyOutageProcess] | None = None,
     settings: DecideSettings | None = None,
     seed: int | np.random.Generator | None = None,
+    stockout_multiples: Mapping[str, float] | None = None,
+    default_holding_rate: float = DEFAULT_HOLDING_RATE,
 ) -> Backtest:
     """Fit on the data before `split` (default: the middle of the demand calendar), replay on
-    the rest (module docstring)."""
+    the rest (module docstring). `stockout_multiples` and `default_holding_rate` price the
+    items as `analyse` does (the settings' [costs])."""
     st = settings or DecideSettings()
     dates = pd.to_datetime(demand["date"])
     cut = (
@@ -89,7 +93,14 @@ def backtest(
     if receipts is not None and len(receipts):
         fit_receipts = receipts[pd.to_datetime(receipts["received_date"]) < cut]
     a = analyse(
-        items, fit_demand, fit_receipts, equipment_risk=equipment_risk, settings=st, seed=seed
+        items,
+        fit_demand,
+        fit_receipts,
+        equipment_risk=equipment_risk,
+        settings=st,
+        seed=seed,
+        stockout_multiples=stockout_multiples,
+        default_holding_rate=default_holding_rate,
     )
     r = a.risk
     ids = [str(x) for x in r.item_ids]

@@ -33,6 +33,7 @@ from bufferwise.errors import InvalidInput
 from bufferwise.ingest import read_with_mapping
 from bufferwise.profile import BUCKET_DAYS, bucket_start, build_demand_matrix
 from bufferwise.services.runs import load_tables
+from bufferwise.services.sizing import resolve_item_inputs
 from bufferwise.settings import Settings
 from bufferwise.simulate.decision import QUALITY_COLUMNS, decision_quality
 from bufferwise.storage import open_repository
@@ -212,12 +213,14 @@ def plant_backtest(
         )
     used_seed = settings.simulation.seed if seed is None else seed
     return backtest(
-        t["items"],
+        resolve_item_inputs(t["items"], settings),  # priced as analyze prices them
         t["demand"],
         t["receipts"] if len(t["receipts"]) else None,
         split=split,
         settings=settings.decide,
         seed=used_seed,
+        stockout_multiples=settings.costs.stockout_cost_multiple,
+        default_holding_rate=settings.costs.default_holding_rate,
     )
 
 
