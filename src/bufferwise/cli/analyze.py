@@ -56,10 +56,12 @@ def analyze_cmd(
     record the run, write exports and the report, print a summary."""
 
     def body() -> None:
+        from bufferwise.report.exports import check_out_dir
         from bufferwise.services.analyze import analyze
         from bufferwise.settings import load_settings
 
         settings = load_settings(settings_file)
+        check_out_dir(out)  # fail before the analysis runs, not after it is stored
         url = resolve_db_url()
         total = sum(STAGE_WEIGHTS.values())
         with progress("analyze", total=total) as advance:
@@ -89,14 +91,32 @@ def analyze_cmd(
     run_guarded(body)
 
 
-def _write_outputs(result: object, out: Path, report: bool) -> list[Path]:
-    from bufferwise.report import write_exports, write_html_report
+#: the HTML report's file name in --out
+REPORT_NAME = "report.html"
 
-    out.mkdir(parents=True, exist_ok=True)
-    written = list(write_exports(result, out))  # type: ignore[arg-type]
-    if report:
-        written.append(write_html_report(result, out / "report.html"))  # type: ignore[arg-type]
-    return written
+
+def _write_outputs(result: object, out: Path, report: bool) -> list[Path]:
+    """Exports and report written to a hidden folder in `out`, then moved into place file by
+    file (each replaced whole); bufferwise's own files of an earlier run that this run does
+    not write (a table it lacks, report.html with --no-report) are removed. On an error or
+    Ctrl-C, `out` keeps the earlier run's files untouched."""
+    from bufferwise.errors import InvalidInput
+    from bufferwise.report import write_exports, write_html_report
+    from bufferwise.report.exports import export_file_names, staged_folder
+
+    names: list[str] = []
+    try:
+        with staged_folder(out, replaces=[*export_file_names(), REPORT_NAME]) as stage:
+            names += [p.name for p in write_exports(result, stage)]  # type: ignore[arg-type]
+            if report:
+                write_html_report(result, stage / REPORT_NAME)  # type: ignore[arg-type]
+                names.append(REPORT_NAME)
+    except InvalidInput as exc:
+        run_id = result.run_id  # type: ignore[attr-defined]
+        raise InvalidInput(
+            f"{exc} (analysis run {run_id} is stored; its exports were not written)"
+        ) from None
+    return [out / n for n in names]
 
 
 def summarize(result: object) -> dict[str, object]:

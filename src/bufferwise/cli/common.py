@@ -29,10 +29,13 @@ if not console.is_terminal and "COLUMNS" not in os.environ:
 
 DEFAULT_DB_FILE = "bufferwise.db"
 
-# Exit codes: 0 ok, 1 bad input / rejected import, 2 usage (typer), 3 storage, 4 unexpected.
+# Exit codes: 0 ok, 1 bad input / rejected import, 2 usage (click / typer), 3 storage,
+# 4 unexpected, 130 interrupted.
 EXIT_INPUT = 1
+EXIT_USAGE = 2  # click's usage error: raise typer.BadParameter in a command body
 EXIT_STORAGE = 3
 EXIT_BUG = 4
+EXIT_INTERRUPTED = 130
 
 
 class OutputFormat(StrEnum):
@@ -57,6 +60,37 @@ def resolve_db_url(explicit: str | None = None) -> str:
     if "://" not in url:
         url = "sqlite:///" + str(Path(url).expanduser().resolve())
     return url
+
+
+def existing_db_url(explicit: str | None = None) -> str:
+    """`resolve_db_url` for commands that only read what is stored: a SQLite file that does not
+    exist is refused (InvalidInput, exit 1) instead of being created empty."""
+    url = resolve_db_url(explicit)
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        raise InvalidInput(
+            f"{path}: no such database; check --db (or BUFFERWISE_DB), or create one with "
+            "`bufferwise import` or `bufferwise demo`"
+        )
+    return url
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL; None for other back-ends, in-memory databases and URLs that do
+    not parse (storage reports those)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url.strip())
+    except ArgumentError:
+        return None
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
+        return None
+    if database.startswith("file:"):  # a SQLite URI filename
+        return None
+    return Path(database).expanduser()
 
 
 @contextmanager
@@ -87,14 +121,23 @@ def emit_frame(
     columns: Sequence[str] | None = None,
     limit: int | None = None,
 ) -> None:
-    """Print a DataFrame: in table format only `columns` (those present) and `limit` rows;
-    csv and json carry every row and column."""
+    """Print a DataFrame: in table format only `columns` (those present) and `limit` rows,
+    with a line saying how many more there are; csv and json carry every row and column."""
+    hidden = 0
     if fmt is OutputFormat.table:
         if columns is not None:
             df = df[[c for c in columns if c in df.columns]]
         if limit is not None:
-            df = df.head(limit)
+            hidden = max(len(df) - max(limit, 0), 0)
+            df = df.head(max(limit, 0))
     emit_rows(df.to_dict(orient="records"), fmt, title=title)
+    print_more(hidden)
+
+
+def print_more(hidden: int) -> None:
+    """'... N more' under a table cut to --limit rows (nothing when none were cut)."""
+    if hidden > 0:
+        console.print(f"... {hidden} more (raise --limit, or --format csv / json for every row)")
 
 
 def emit_rows(
@@ -150,6 +193,17 @@ def _json_default(v: Any) -> Any:
 T = TypeVar("T")
 
 
+def _usage_error_types() -> tuple[type[Exception], ...]:
+    """click's UsageError, the base of typer.BadParameter: click's own class, or the one of the
+    copy of click that typer >= 0.2x carries (click itself need not be installed)."""
+    found = tuple(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+    return found or (typer.BadParameter,)
+
+
+#: what a usage error (`typer.BadParameter` and the like) raised in a command body is
+USAGE_ERRORS = _usage_error_types()
+
+
 def run_guarded(fn: Callable[[], T]) -> T:
     """Run a command body; turn known errors into one clear line and an exit code."""
     try:
@@ -162,9 +216,23 @@ def run_guarded(fn: Callable[[], T]) -> T:
         raise typer.Exit(EXIT_STORAGE) from None
     except typer.Exit:
         raise
+    except USAGE_ERRORS:
+        # wrong use of the command (BadParameter included): click reports it, exit code 2
+        raise
     except KeyboardInterrupt:
         err_console.print("interrupted; nothing half-written was kept")
-        raise typer.Exit(130) from None
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except OSError as exc:
+        # a file or folder that cannot be read or written: name it, it is the user's to fix
+        if State.debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        err_console.print(
+            f"[red]error:[/red] {escape(where + (exc.strerror or str(exc)))}",
+            soft_wrap=True,
+            markup=True,
+        )
+        raise typer.Exit(EXIT_INPUT) from None
     except Exception as exc:
         if State.debug:
             raise

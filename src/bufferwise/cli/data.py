@@ -12,6 +12,7 @@ from bufferwise.cli.common import (
     console,
     emit_rows,
     err_console,
+    existing_db_url,
     progress,
     resolve_db_url,
     run_guarded,
@@ -49,7 +50,9 @@ def register(app: typer.Typer) -> None:
 
 def _mode(skip_bad_rows: bool, strict: bool) -> str:
     if skip_bad_rows and strict:
-        raise typer.BadParameter("--skip-bad-rows and --strict exclude each other")
+        raise typer.BadParameter(
+            "they exclude each other; give one", param_hint="'--skip-bad-rows' / '--strict'"
+        )
     return "skip" if skip_bad_rows else "strict" if strict else "default"
 
 
@@ -140,7 +143,7 @@ def status_cmd(fmt: OutputFormat = FORMAT_OPT) -> None:
     def body() -> None:
         from bufferwise.services.imports import stored_status
 
-        url = resolve_db_url()
+        url = existing_db_url()
         st = stored_status(url)
         tables = [{"table": k, "rows": v} for k, v in st["tables"].items()]
         imports = [_import_row(r) for r in st["imports"]]
@@ -208,6 +211,7 @@ def demo_cmd(
 
     def body() -> None:
         from bufferwise.demo import DEFAULT_SEED, generate_plant
+        from bufferwise.model import TABLES
         from bufferwise.services.imports import import_files
 
         used_seed = DEFAULT_SEED if seed is None else seed
@@ -217,7 +221,7 @@ def demo_cmd(
         if no_import:
             return
         url = resolve_db_url()
-        with progress("importing", total=7) as advance:
+        with progress("importing", total=len(TABLES)) as advance:
             summary = import_files(url, [out], progress=advance)
         _print_import(summary, OutputFormat.table, url)
 

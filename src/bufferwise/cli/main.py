@@ -15,6 +15,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # plain help: rich markup would eat [[scenarios]], [review], [s] and other brackets
+    rich_markup_mode=None,
 )
 
 # Modules that define commands; each exposes `register(app)`. Missing ones are skipped so a

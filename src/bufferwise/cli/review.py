@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -13,9 +14,19 @@ from bufferwise.cli.common import (
     console,
     emit_frame,
     emit_rows,
-    resolve_db_url,
+    existing_db_url,
+    print_more,
     run_guarded,
 )
+
+
+class Stance(StrEnum):
+    """The stances `decide` recommends (bufferwise.decide.stance.STANCES, least stock first)."""
+
+    jit = "jit"
+    lean = "lean"
+    buffer = "buffer"
+    strategic = "strategic"
 
 
 def register(app: typer.Typer) -> None:
@@ -41,7 +52,7 @@ def review_cmd(
         from bufferwise.settings import load_settings
 
         settings = load_settings(settings_file)
-        recs, queue = review_database(resolve_db_url(), settings.review)
+        recs, queue = review_database(existing_db_url(), settings.review)
         rows = queue.to_dict(orient="records")
         if fmt is OutputFormat.table:
             compact = [
@@ -54,7 +65,7 @@ def review_cmd(
                     f"{_num(r['safety_stock_recommended'])}",
                     "what_changed": r["what_changed"],
                 }
-                for r in rows[:limit]
+                for r in rows[: max(limit, 0)]
             ]
             emit_rows(
                 compact,
@@ -67,6 +78,7 @@ def review_cmd(
                 if len(queue)
                 else {}
             )
+            print_more(len(rows) - max(limit, 0))
             console.print(
                 "reasons: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none")
             )
@@ -88,8 +100,10 @@ def approve_cmd(
     item: list[str] | None = typer.Option(
         None, "--item", "-i", help="Approve this item (repeatable)."
     ),
-    stance: list[str] | None = typer.Option(
-        None, "--stance", help="Approve items with this recommended stance (repeatable)."
+    stance: list[Stance] | None = typer.Option(
+        None,
+        "--stance",
+        help="Approve items with this recommended stance (repeatable).",
     ),
     category: list[str] | None = typer.Option(
         None, "--category", help="Approve items of this category (repeatable)."
@@ -107,6 +121,9 @@ def approve_cmd(
         None, "--settings", "-s", help="Settings file (TOML), for --in-review."
     ),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="Output format."),
+    limit: int = typer.Option(
+        30, "--limit", help="Approved rows to print in table format (csv/json print all)."
+    ),
 ) -> None:
     """Approve the latest recommendations (all, by filter or by item) as new policy versions;
     earlier versions are kept."""
@@ -118,11 +135,11 @@ def approve_cmd(
         user = by or os.environ.get("BUFFERWISE_USER") or getpass.getuser()
         settings = load_settings(settings_file)
         done = approve_database(
-            resolve_db_url(),
+            existing_db_url(),
             by=user,
             note=note,
             item_ids=item or (),
-            stances=stance or (),
+            stances=[s.value for s in stance or ()],
             categories=category or (),
             suppliers=supplier or (),
             all_items=all_items,
@@ -131,7 +148,7 @@ def approve_cmd(
         )
         if fmt is OutputFormat.table:
             console.print(f"approved {len(done)} item(s) as {user}")
-        emit_frame(done, fmt, limit=30)
+        emit_frame(done, fmt, limit=limit)
 
     run_guarded(body)
 
@@ -145,7 +162,7 @@ def history_cmd(
     def body() -> None:
         from bufferwise.services.review import history_database
 
-        hist = history_database(resolve_db_url(), item_id)
+        hist = history_database(existing_db_url(), item_id)
         emit_frame(hist, fmt, title=f"policy history of {item_id}")
 
     run_guarded(body)

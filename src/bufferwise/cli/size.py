@@ -89,5 +89,5 @@ def _share(text: str) -> float:
         return float(text)
     except ValueError:
         raise typer.BadParameter(
-            f"--target {text!r}: expected a share such as 0.95, or cost_optimal"
+            f"{text!r}: expected a share such as 0.95, or cost_optimal", param_hint="'--target'"
         ) from None

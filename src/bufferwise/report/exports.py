@@ -24,9 +24,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import os
 import re
+import shutil
+import tempfile
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -385,6 +389,69 @@ def _check_formats(formats: Iterable[str]) -> list[str]:
     return chosen
 
 
+#: the prefix of the hidden folder an export is written to before it is moved into place
+STAGING_PREFIX = ".bufferwise-partial-"
+
+
+def check_out_dir(out_dir: str | Path) -> Path:
+    """Fail fast, before any work: `out_dir` must be a folder, or creatable as one (its nearest
+    existing ancestor a writable folder). Raises InvalidInput naming the path."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InvalidInput(f"{out}: exists and is not a folder; give a folder for the exports")
+    probe = out
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise InvalidInput(
+            f"{out}: cannot be created, {probe} is not a folder; give a folder for the exports"
+        )
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise InvalidInput(f"{out}: cannot write there, {probe} is not writable")
+    return out
+
+
+@contextmanager
+def staged_folder(out_dir: str | Path, *, replaces: Iterable[str] = ()) -> Iterator[Path]:
+    """A hidden temporary folder inside `out_dir` (created if missing) to write files into.
+
+    When the block ends normally, every file written in it replaces its namesake in `out_dir`
+    (`os.replace`: each file is either the old one or the new one, never a part), and the
+    files named in `replaces` that the block did not write are removed from `out_dir`, so the
+    folder never mixes two runs' outputs (other files are never touched). When the block
+    raises (an error, Ctrl-C), `out_dir` keeps what it had. The temporary folder is removed
+    either way. An OSError becomes InvalidInput naming the path.
+    """
+    out = check_out_dir(out_dir)
+    stage: Path | None = None
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
+        yield stage
+        written = sorted(p.name for p in stage.iterdir() if p.is_file())
+        for name in written:
+            os.replace(stage / name, out / name)
+        for name in sorted(set(replaces) - set(written)):
+            stale = out / name
+            if stale.is_file():
+                stale.unlink()
+    except OSError as exc:
+        where = Path(os.fsdecode(exc.filename)) if exc.filename else out
+        if stage is not None and where.parent == stage:
+            where = out / where.name  # name the file the user asked for, not the staged copy
+        raise InvalidInput(f"{where}: cannot write the exports: {exc.strerror or exc}") from None
+    finally:
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def export_file_names(formats: Sequence[str] = FORMATS) -> list[str]:
+    """Every file name `write_exports` can write with `formats` (tables a run lacks included)."""
+    chosen = _check_formats(formats)
+    names = [f"{n}.csv" for n in EXPORT_TABLES] if "csv" in chosen else []
+    return names + ([WORKBOOK_NAME] if "xlsx" in chosen else [])
+
+
 def write_exports(
     result: AnalysisResult,
     out_dir: str | Path,
@@ -392,24 +459,24 @@ def write_exports(
 ) -> list[Path]:
     """Write the run's tables to `out_dir` (created if missing): `<table>.csv` per table when
     "csv" is in `formats`, `bufferwise.xlsx` when "xlsx" is. Returns the paths written, CSV
-    files first in EXPORT_TABLES order. Existing files of the same names are replaced."""
+    files first in EXPORT_TABLES order.
+
+    Everything is written to a temporary folder first and moved into place at the end
+    (`staged_folder`): a failure or an interrupt leaves `out_dir` as it was. Existing files of
+    the same names are replaced; export files of an earlier run that this run does not write
+    (a table it lacks) are removed. An OSError becomes InvalidInput naming the path."""
     chosen = _check_formats(formats)
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise InvalidInput(f"{out}: exists and is not a folder; give a folder for the exports")
-    out.mkdir(parents=True, exist_ok=True)
     tables = export_tables(result)
-    written: list[Path] = []
-    if "csv" in chosen:
-        for name, df in tables.items():
-            path = out / f"{name}.csv"
-            path.write_bytes(table_to_csv(df))
-            written.append(path)
-    if "xlsx" in chosen:
-        path = out / WORKBOOK_NAME
-        path.write_bytes(workbook_bytes(tables, data_date(result)))
-        written.append(path)
-    return written
+    names: list[str] = []
+    with staged_folder(out_dir, replaces=export_file_names(chosen)) as stage:
+        if "csv" in chosen:
+            for name, df in tables.items():
+                (stage / f"{name}.csv").write_bytes(table_to_csv(df))
+                names.append(f"{name}.csv")
+        if "xlsx" in chosen:
+            (stage / WORKBOOK_NAME).write_bytes(workbook_bytes(tables, data_date(result)))
+            names.append(WORKBOOK_NAME)
+    return [Path(out_dir) / n for n in names]
 
 
 __all__ = [
@@ -418,11 +485,15 @@ __all__ = [
     "EXPORT_TABLES",
     "FORMATS",
     "NUMBER_FORMATS",
+    "STAGING_PREFIX",
     "WORKBOOK_NAME",
+    "check_out_dir",
     "column_kind",
     "data_date",
+    "export_file_names",
     "export_tables",
     "format_number",
+    "staged_folder",
     "table_to_csv",
     "workbook_bytes",
     "write_exports",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -196,20 +197,23 @@ def approve_database(
         table["item_id"] = table["item_id"].astype(str)
         items = repo.read_table("items")
         items = items.assign(item_id=items["item_id"].astype(str)).set_index("item_id")
-        keep = pd.Series(True, index=table.index)
+        # each filter given: (how the user wrote it, the items it matches, a hint for the error)
+        filters: list[tuple[str, pd.Series, str]] = []
         if item_ids:
             unknown = sorted(set(item_ids) - set(table["item_id"]))
             if unknown:
                 raise InvalidInput(
                     f"no recommendation for item(s) {', '.join(unknown)} in run {recs.run_id}"
                 )
-            keep &= table["item_id"].isin(item_ids)
+            filters.append(_filter("--item", item_ids, table["item_id"]))
         if stances:
-            keep &= table["stance"].isin(stances)
+            filters.append(_filter("--stance", stances, table["stance"].astype(str)))
         if categories:
-            keep &= table["item_id"].map(items["category"].astype(str)).isin(categories)
+            category = table["item_id"].map(items["category"].astype(str))
+            filters.append(_filter("--category", categories, category))
         if suppliers:
-            keep &= table["item_id"].map(items["supplier_id"].astype(str)).isin(suppliers)
+            supplier = table["item_id"].map(items["supplier_id"].astype(str))
+            filters.append(_filter("--supplier", suppliers, supplier))
         if in_review_only:
             cost = pd.Series(items["unit_cost"].to_numpy(float), index=items.index)
             queue = review_queue(
@@ -219,7 +223,13 @@ def approve_database(
                 settings=review_settings or ReviewSettings(),
                 unit_cost=cost,
             )
-            keep &= table["item_id"].isin(queue["item_id"])
+            in_queue = table["item_id"].isin(queue["item_id"])
+            filters.append(("--in-review", in_queue, "the review queue is empty"))
+        keep = pd.Series(True, index=table.index)
+        for _, matched, _ in filters:
+            keep &= matched
+        if not keep.any():
+            _nothing_selected(filters, recs.run_id)
         chosen = table.loc[keep]
         rows = pd.DataFrame(
             {
@@ -234,6 +244,29 @@ def approve_database(
         return repo.approve(rows, by=by, note=note)
     finally:
         repo.close()
+
+
+def _filter(option: str, wanted: Sequence[str], values: pd.Series) -> tuple[str, pd.Series, str]:
+    """One approve filter: how it was written, the items it matches, the values there are."""
+    present = sorted(values.dropna().astype(str).unique())
+    shown = ", ".join(present[:10]) + (", ..." if len(present) > 10 else "")
+    text = " ".join(f"{option} {w}" for w in wanted)
+    return text, values.isin(wanted), f"there are: {shown}" if present else "there are none"
+
+
+def _nothing_selected(filters: list[tuple[str, pd.Series, str]], run_id: int) -> NoReturn:
+    """Raise InvalidInput saying which filters match no item (or that together they do not)."""
+    if not filters:
+        raise InvalidInput(f"nothing to approve: analysis run {run_id} holds no item")
+    empty = [f"{text} ({hint})" for text, matched, hint in filters if not matched.any()]
+    if empty:
+        raise InvalidInput(
+            f"nothing approved: no item of analysis run {run_id} matches " + "; ".join(empty)
+        )
+    together = " and ".join(text for text, _, _ in filters)
+    raise InvalidInput(
+        f"nothing approved: no item of analysis run {run_id} matches {together} together"
+    )
 
 
 def history_database(db_url: str, item_id: str) -> pd.DataFrame:

@@ -14,6 +14,7 @@ import pandas as pd
 from bufferwise import __version__
 from bufferwise.model import TABLES
 from bufferwise.storage import Repository
+from bufferwise.storage.runs import CANCELLED, FAILED
 
 
 @dataclass(slots=True)
@@ -49,9 +50,9 @@ def input_hashes(repo: Repository) -> dict[str, str]:
 def recorded_run(
     repo: Repository, kind: str, settings: Mapping[str, Any], seed: int | None
 ) -> Iterator[RunContext]:
-    """Start a run, yield it, and mark it succeeded, or failed when the body raises (the
-    error still propagates). A process killed inside leaves the run 'running', which readers
-    ignore."""
+    """Start a run, yield it, and mark it succeeded, failed when the body raises, or cancelled
+    when it is interrupted (Ctrl-C); the error still propagates. A process killed inside
+    leaves the run 'running', which readers ignore."""
     run_id = repo.start_run(
         kind,
         settings=dict(settings),
@@ -63,7 +64,11 @@ def recorded_run(
     try:
         yield ctx
     except BaseException as exc:
-        repo.finish_run(run_id, "failed", ctx.timings, message=f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, KeyboardInterrupt):
+            repo.finish_run(run_id, CANCELLED, ctx.timings, message="interrupted (Ctrl-C)")
+        else:
+            message = f"{type(exc).__name__}: {exc}"
+            repo.finish_run(run_id, FAILED, ctx.timings, message=message)
         raise
     repo.finish_run(run_id, "succeeded", ctx.timings)
 

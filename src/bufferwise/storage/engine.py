@@ -147,5 +147,24 @@ def connect_message(url: URL, exc: DBAPIError, given: str) -> str:
     reason = " ".join(str(exc.orig).split()) if exc.orig is not None else str(exc)
     shown = display_url(make_url(given.strip()))
     if url.get_backend_name() == "sqlite":
-        return f"cannot open {shown}: {reason}; check that the folder exists and is writable"
+        return f"cannot open {shown}: {reason}; {sqlite_hint(reason)}"
     return f"cannot connect to {shown}: {reason}; check the server is running or {FALLBACK_HINT}"
+
+
+#: what to do about a SQLite error, by a phrase of sqlite's message (first match wins)
+SQLITE_HINTS: tuple[tuple[str, str], ...] = (
+    ("not a database", "check the path given to --db: that file is not a SQLite database"),
+    ("malformed", "the file is damaged; restore it from a backup or import again into a new file"),
+    ("readonly", "check that the file and its folder are writable"),
+    ("locked", "another program is writing to it; try again when it is done"),
+    ("unable to open", "check that the folder exists and is writable"),
+)
+
+
+def sqlite_hint(reason: str) -> str:
+    """What to do about the SQLite error `reason`."""
+    low = reason.lower()
+    for phrase, hint in SQLITE_HINTS:
+        if phrase in low:
+            return hint
+    return "check the path given to --db, and that its folder exists and is writable"

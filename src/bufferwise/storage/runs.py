@@ -25,7 +25,9 @@ from bufferwise.storage.imports import utcnow
 
 RUNNING = "running"
 SUCCEEDED = "succeeded"
-FINISHED_STATES = ("succeeded", "failed", "cancelled")
+FAILED = "failed"
+CANCELLED = "cancelled"  # interrupted (Ctrl-C) while running
+FINISHED_STATES = (SUCCEEDED, FAILED, CANCELLED)
 
 
 @dataclass(frozen=True, slots=True)
