@@ -7,6 +7,7 @@ job stores them; the numbers are chosen by hand so each review reason is exercis
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -18,6 +19,7 @@ from bufferwise.services.review import (
     history_database,
     review_database,
     review_queue,
+    with_approved_levels,
 )
 from bufferwise.settings import ReviewSettings
 from bufferwise.storage import open_repository
@@ -132,6 +134,11 @@ def test_review_approve_history_round_trip(db_url: str) -> None:
     assert hist["run_id"].tolist() == [run1, run2]
     # nothing overwritten: B and C still have only their first version
     assert history_database(db_url, "B")["version"].tolist() == [1]
+    # approving C answers the drift run2 diagnosed: C leaves the queue (before, it stayed
+    # queued for 'risk_drifted' until the next analysis, approved or not); B still waits
+    approve_database(db_url, by="omar", item_ids=["C"], note="re-set after the drift")
+    _, queue = review_database(db_url, ReviewSettings())
+    assert queue["item_id"].tolist() == ["B"]
     with pytest.raises(InvalidInput, match="no recommendation"):
         approve_database(db_url, by="omar", item_ids=["ZZ"])
     with pytest.raises(InvalidInput, match="no approved policy"):
@@ -155,3 +162,53 @@ def test_approval_expires_after_the_horizon() -> None:
     assert set(q["reasons"]) == {"approval_expired"}
     q = review_queue(rec, approved, today=today, settings=ReviewSettings(horizon_days=500))
     assert q.empty
+
+
+def test_approved_levels_become_the_current_policy() -> None:
+    items = pd.DataFrame(
+        {
+            "item_id": ["A", "B"],
+            "current_safety_stock": [3.0, 7.0],
+            "current_reorder_point": [9.0, 11.0],
+            "buffer_set_on": pd.to_datetime(["2020-01-01", "2021-06-30"]),
+        }
+    )
+    approved = pd.DataFrame(
+        {
+            "item_id": ["B", "Z"],  # Z: approved once, no longer an item
+            "version": [2, 1],
+            "safety_stock": [12.5, 1.0],
+            "reorder_point": [20.0, 2.0],
+            "stance": ["buffer", "lean"],
+            "approved_at": [datetime(2026, 3, 4, 15, 30), datetime(2026, 1, 1)],
+        }
+    )
+    out = with_approved_levels(items, approved).set_index("item_id")
+    assert out.loc["A"].tolist() == [3.0, 9.0, pd.Timestamp("2020-01-01")]  # never approved
+    assert out.loc["B"].tolist() == [12.5, 20.0, pd.Timestamp("2026-03-04")]  # the approval
+    assert len(out) == 2
+    assert items["current_safety_stock"].tolist() == [3.0, 7.0]  # the input is not changed
+    assert with_approved_levels(items, approved.iloc[:0]) is items
+
+
+@pytest.mark.slow
+def test_an_analysis_after_approval_diagnoses_the_approved_levels(tmp_path: Path) -> None:
+    from bufferwise.demo import generate_plant
+    from bufferwise.services.analyze import analyze
+    from bufferwise.services.imports import import_files
+    from bufferwise.settings import Settings
+
+    generate_plant(tmp_path / "plant")
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    import_files(url, [tmp_path / "plant"])
+    first = analyze(url, Settings(), seed=3).output_tables()["recommendations"]
+    assert first["diagnosis"].fillna("").str.contains("set_and_forget").any()  # the demo's mistake
+    approve_database(url, by="lena", all_items=True)
+    again = analyze(url, Settings(), seed=3).output_tables()["recommendations"]
+    # the current policy is now the approved one: its levels, set today (no drift since)
+    current = again.set_index("item_id")["current_safety_stock"]
+    approved = first.set_index("item_id")["safety_stock"]
+    pd.testing.assert_series_equal(
+        current.sort_index(), approved.sort_index(), check_names=False, check_dtype=False
+    )
+    assert not again["diagnosis"].fillna("").str.contains("set_and_forget").any()

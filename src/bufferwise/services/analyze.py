@@ -22,6 +22,7 @@ from bufferwise.equipment import EquipmentReport, analyze_equipment
 from bufferwise.profile import ForecastSettings, Profiles, profile_all
 from bufferwise.services.background import Background
 from bufferwise.services.imports import ImportSummary, import_files
+from bufferwise.services.review import with_approved_levels
 from bufferwise.services.runs import load_tables, recorded_run
 from bufferwise.services.sizing import resolve_item_inputs
 from bufferwise.settings import Settings
@@ -151,6 +152,8 @@ def analyze(
     try:
         t0 = time.perf_counter()
         t = load_tables(repo)
+        # the approved levels are the current policy once there are any (the review cycle)
+        t["items"] = with_approved_levels(t["items"], repo.current_policies())
         timings["read"] = round(time.perf_counter() - t0, 3)
         # The tables hold tens of millions of object references (one per demand row's item
         # id): every full garbage collection would walk them all (about 0.4 s each at 100,000

@@ -54,6 +54,39 @@ def latest_recommendations(repo: Repository) -> Recommendations:
     return Recommendations(run_id=last.run_id, run_started_at=last.started_at, table=table)
 
 
+def with_approved_levels(items: pd.DataFrame, approved: pd.DataFrame) -> pd.DataFrame:
+    """`items` with each item's latest approved version as its current policy: the approved
+    safety stock and reorder point as current_safety_stock / current_reorder_point, the
+    approval's date as buffer_set_on. Items never approved keep what was imported.
+
+    The approved levels are the plant's policy once approved: an analysis diagnoses those (and
+    measures drift since the approval), not the levels of the first import."""
+    if len(approved) == 0 or len(items) == 0:
+        return items
+    latest = approved.assign(item_id=approved["item_id"].astype(str)).set_index("item_id")
+    ids = items["item_id"].astype(str)
+    has = ids.isin(latest.index).to_numpy()
+    if not has.any():
+        return items
+    out = items.copy()
+    hit = ids[has]
+    for column, source in (
+        ("current_safety_stock", "safety_stock"),
+        ("current_reorder_point", "reorder_point"),
+    ):
+        values = pd.to_numeric(latest[source], errors="coerce").reindex(hit).to_numpy(float)
+        if column not in out.columns:
+            out[column] = np.nan
+        out[column] = pd.to_numeric(out[column], errors="coerce").astype(float)
+        out.loc[has, column] = values
+    set_on = pd.to_datetime(latest["approved_at"]).dt.normalize().reindex(hit).to_numpy()
+    if "buffer_set_on" not in out.columns:
+        out["buffer_set_on"] = pd.NaT
+    out["buffer_set_on"] = pd.to_datetime(out["buffer_set_on"], errors="coerce")
+    out.loc[has, "buffer_set_on"] = set_on
+    return out
+
+
 def review_queue(
     recommended: pd.DataFrame,
     approved: pd.DataFrame,
@@ -61,10 +94,15 @@ def review_queue(
     today: datetime,
     settings: ReviewSettings,
     unit_cost: pd.Series | None = None,
+    analysed_at: datetime | None = None,
 ) -> pd.DataFrame:
     """Items whose recommended level moved beyond the tolerance since the approved one, whose
     stance changed, whose risk drifted (set_and_forget diagnosis), whose approval is older than
     the horizon, or that were never approved; ordered by money at stake (largest first).
+
+    `analysed_at`: when the analysis behind `recommended` started. A drift diagnosis is about
+    the policy that analysis saw: an item approved since then is not queued for it (its next
+    analysis measures drift from the approval, `with_approved_levels`).
 
     money_at_stake [money] = |recommended - approved safety stock| x unit cost
                               + the money per year of the item's diagnosis
@@ -94,6 +132,11 @@ def review_queue(
         m["diagnosis"].fillna("").astype(str) if "diagnosis" in m else pd.Series("", index=m.index)
     )
     drifted = diagnosis.str.split(";").apply(lambda codes: "set_and_forget" in codes).to_numpy(bool)
+    if analysed_at is not None:  # approved since the analysis: the drift it saw is answered
+        approved_since = ~never & (
+            pd.to_datetime(m["approved_at"]) >= pd.Timestamp(analysed_at)
+        ).to_numpy(bool)
+        drifted &= ~approved_since
     detail = (
         m["diagnosis_detail"].fillna("").astype(str)
         if "diagnosis_detail" in m
@@ -166,6 +209,7 @@ def review_database(db_url: str, settings: ReviewSettings) -> tuple[Recommendati
             today=recs.run_started_at,
             settings=settings,
             unit_cost=cost,
+            analysed_at=recs.run_started_at,
         )
         return recs, queue
     finally:
@@ -222,6 +266,7 @@ def approve_database(
                 today=recs.run_started_at,
                 settings=review_settings or ReviewSettings(),
                 unit_cost=cost,
+                analysed_at=recs.run_started_at,
             )
             in_queue = table["item_id"].isin(queue["item_id"])
             filters.append(("--in-review", in_queue, "the review queue is empty"))
