@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from bufferwise.errors import InvalidInput
+from bufferwise.profile.demand import BUCKET_DAYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +149,7 @@ class DecideSettings:
 
 def simulation_effort(settings: DecideSettings, n_items: int) -> int:
     """Estimated item-periods of the cost curves (the measure `sim_budget` bounds)."""
-    bucket_days = {"day": 1.0, "week": 7.0, "month": 365.0 / 12.0}[settings.bucket]
+    bucket_days = BUCKET_DAYS[settings.bucket]
     periods = settings.warmup_days / bucket_days + settings.sim_years * 365.0 / bucket_days
     return round(n_items * 2 * settings.grid_points * settings.replications * periods)
 
@@ -159,7 +160,7 @@ def within_budget(settings: DecideSettings, n_items: int) -> DecideSettings:
     st = settings
     if simulation_effort(st, n_items) <= st.sim_budget:
         return st
-    bucket_days = {"day": 1.0, "week": 7.0, "month": 365.0 / 12.0}[st.bucket]
+    bucket_days = BUCKET_DAYS[st.bucket]
     warm = st.warmup_days / bucket_days
     per_year = 365.0 / bucket_days
     # sim_years first: the budget over (items x 2 x grid x replications) gives the periods

@@ -22,10 +22,6 @@ from bufferwise.settings import Settings, item_overrides
 from bufferwise.sizing import size_items
 from bufferwise.storage import open_repository
 
-#: below this many receipts an item's own lead times are pooled with its supplier's
-MIN_ITEM_RECEIPTS = 8
-
-
 @dataclass(slots=True)
 class SizingInputs:
     """What `size_items` needs, aligned row by row with `items`."""
@@ -88,7 +84,7 @@ def sizing_inputs(
     """Items with costs resolved (`resolve_item_inputs`; stockout_cost filled: given, else unit
     cost x the item's multiple), the demand history on the settings' bucket, and each item's
     observed lead times (its own receipts, or its supplier's when it has fewer than
-    MIN_ITEM_RECEIPTS)."""
+    `[decide] min_item_receipts`, the rule decide follows too)."""
     if len(items) == 0:
         raise InvalidInput(
             "no items are stored: import items first (`bufferwise import items.csv`)"
@@ -106,7 +102,7 @@ def sizing_inputs(
         q = matrix.quantity[rows]
     else:
         q = np.zeros((len(it), 0))
-    samples = _lead_time_samples(it, receipts)
+    samples = _lead_time_samples(it, receipts, settings.decide.min_item_receipts)
     return SizingInputs(
         items=it,
         demand=np.ascontiguousarray(q, dtype=np.float64),
@@ -115,7 +111,9 @@ def sizing_inputs(
     )
 
 
-def _lead_time_samples(items: pd.DataFrame, receipts: pd.DataFrame) -> list[np.ndarray]:
+def _lead_time_samples(
+    items: pd.DataFrame, receipts: pd.DataFrame, min_item_receipts: int
+) -> list[np.ndarray]:
     if len(receipts) == 0:
         return [np.zeros(0) for _ in range(len(items))]
     lt = (
@@ -133,7 +131,7 @@ def _lead_time_samples(items: pd.DataFrame, receipts: pd.DataFrame) -> list[np.n
     out = []
     for item_id, supplier in zip(items["item_id"], items["supplier_id"].astype(str), strict=True):
         own = by_item.get(item_id, np.zeros(0))
-        if len(own) < MIN_ITEM_RECEIPTS and supplier in by_supplier:
+        if len(own) < min_item_receipts and supplier in by_supplier:
             own = by_supplier[supplier]
         out.append(np.sort(own))
     return out
