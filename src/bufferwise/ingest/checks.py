@@ -16,10 +16,15 @@ Each check looks at accepted canonical rows only and returns `Problem`s with sev
     over_delivery         receipts: qty_received > qty_ordered
     performance_above_100 production_counts: total_count x ideal_cycle_time_s exceeds the
                           interval length (only where the machine's ideal cycle time is known)
+
+One check here is a row error, not a warning, because it needs the verdict of the rows before:
+    overlapping_state     machine_events: a record of positive length overlaps an earlier
+                          accepted record of the same machine (see `StateOverlaps`)
 """
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -657,3 +662,229 @@ def production_warnings(
         "performance_above_100",
         texts,
     )
+
+
+# --------------------------------------------------------------------- overlapping states
+
+_NO_END = np.iinfo(np.int64).min
+
+
+def _when(ns: int) -> str:
+    """A timestamp (ns since 1970) as text: "2024-01-01 08:00", seconds only when not 0."""
+    t = pd.Timestamp(ns)
+    if t.nanosecond == 0 and t.microsecond == 0:
+        return t.strftime("%Y-%m-%d %H:%M" if t.second == 0 else "%Y-%m-%d %H:%M:%S")
+    return str(t)
+
+
+def _search_segments(
+    values: np.ndarray, lo: np.ndarray, hi: np.ndarray, q: np.ndarray, side: str
+) -> np.ndarray:
+    """`lo[i] + np.searchsorted(values[lo[i]:hi[i]], q[i], side)` for every i (each segment
+    sorted), as one binary search over all the queries at once (log2 of the longest segment
+    passes over the queries, no loop per row)."""
+    lo = lo.copy()
+    hi = hi.copy()
+    open_ = np.flatnonzero(lo < hi)
+    while len(open_):
+        mid = (lo[open_] + hi[open_]) // 2
+        v = values[mid]
+        right = v < q[open_] if side == "left" else v <= q[open_]
+        lo[open_] = np.where(right, mid + 1, lo[open_])
+        hi[open_] = np.where(right, hi[open_], mid)
+        open_ = open_[lo[open_] < hi[open_]]
+    return lo
+
+
+@dataclass(slots=True)
+class Overlap:
+    """A state record that overlaps an earlier accepted one: `position` in the slice's rows;
+    the earlier record's source row, start and end (ns)."""
+
+    position: int
+    row: int
+    start: int
+    end: int
+
+
+class StateOverlaps:
+    """The `overlapping_state` row error of machine_events: a record of positive length whose
+    [start, end) overlaps a record of positive length of the same machine that came earlier in
+    the file and was accepted (a row rejected for any reason is not one: the caller passes the
+    rows still accepted). Instantaneous records (start == end) overlap nothing; touching
+    records (one's end is the next one's start) do not overlap. The error names the earliest
+    (in file order) earlier accepted record it overlaps.
+
+    A file read in slices gives the same errors as read whole: the accepted records of the
+    slices checked so far are kept, per machine, as sorted arrays (machine number, start, end,
+    row: 28 bytes a record); being accepted, a machine's records never overlap, so their ends
+    are sorted too, and a record overlaps one of them exactly when the last one starting
+    before its end ends after its start. `check` looks a slice up against them; `add` keeps
+    the slice's records that were finally accepted.
+
+    Within a slice the records are sorted by machine and start (file order among equal
+    starts): a record overlaps no other of the slice when its start is at or after the
+    running maximum end of the records before it and the next record starts at or after its
+    own running maximum. That is all of them in a clean log, whatever its order, and the
+    check is a few whole-column passes. Records that do overlap others fall into clusters
+    (records linked by overlaps); only those are decided one by one, in file order.
+    """
+
+    def __init__(self) -> None:
+        self.machines = StringIds()
+        self.codes = np.empty(0, dtype=np.int32)
+        self.starts = np.empty(0, dtype=np.int64)
+        self.ends = np.empty(0, dtype=np.int64)
+        self.rows = np.empty(0, dtype=np.int64)
+        # per machine number: the latest end and the earliest start kept (a quick filter)
+        self.last_end = np.empty(0, dtype=np.int64)
+        self.first_start = np.empty(0, dtype=np.int64)
+
+    def machine_codes(self, machine_ids: pa.ChunkedArray | pa.Array) -> np.ndarray:
+        """One number per machine id, the same in every slice."""
+        codes = self.machines.ids(machine_ids).astype(np.int32)
+        k = len(self.machines.uniques)
+        if k > len(self.last_end):
+            grown = max(k, 2 * len(self.last_end))
+            more = grown - len(self.last_end)
+            self.last_end = np.concatenate([self.last_end, np.full(more, _NO_END)])
+            self.first_start = np.concatenate(
+                [self.first_start, np.full(more, np.iinfo(np.int64).max)]
+            )
+        return codes
+
+    def check(
+        self, codes: np.ndarray, starts: np.ndarray, ends: np.ndarray, rows: np.ndarray
+    ) -> list[Overlap]:
+        """The overlaps among these rows (the slice's rows still accepted, in file order:
+        machine numbers, start and end as int64 ns, source rows) and with the records kept."""
+        positive = np.flatnonzero(ends > starts)
+        if len(positive) == 0:
+            return []
+        c, s, e, r = codes[positive], starts[positive], ends[positive], rows[positive]
+        found: list[Overlap] = []
+        # 1. against the records of earlier slices (all earlier in file order than any row here)
+        near = np.flatnonzero((s < self.last_end[c]) & (e > self.first_start[c]))
+        hit = np.zeros(len(positive), dtype=bool)
+        if len(near):
+            nc, ns_, ne = c[near], s[near], e[near]
+            seg_lo = np.searchsorted(self.codes, nc, side="left")
+            seg_hi = np.searchsorted(self.codes, nc, side="right")
+            last = _search_segments(self.starts, seg_lo, seg_hi, ne, "left") - 1
+            inside = last >= seg_lo
+            overlaps = np.zeros(len(near), dtype=bool)
+            overlaps[inside] = self.ends[last[inside]] > ns_[inside]
+            if overlaps.any():
+                at = np.flatnonzero(overlaps)
+                first = _search_segments(self.ends, seg_lo[at], seg_hi[at], ns_[at], "right")
+                for i, lo, hi in zip(at.tolist(), first.tolist(), last[at].tolist(), strict=True):
+                    j = lo + int(np.argmin(self.rows[lo : hi + 1]))
+                    p = int(positive[near[i]])
+                    found.append(
+                        Overlap(p, int(self.rows[j]), int(self.starts[j]), int(self.ends[j]))
+                    )
+                hit[near[at]] = True
+        # 2. among the rows of this slice not already rejected by step 1
+        rest = np.flatnonzero(~hit)
+        if len(rest) > 1:
+            found += self._within(c[rest], s[rest], e[rest], r[rest], positive[rest])
+        found.sort(key=lambda o: o.position)
+        return found
+
+    @staticmethod
+    def _within(
+        c: np.ndarray, s: np.ndarray, e: np.ndarray, r: np.ndarray, positions: np.ndarray
+    ) -> list[Overlap]:
+        order = np.lexsort((positions, s, c))  # by machine, start, then file order
+        cs, ss, es = c[order], s[order], e[order]
+        running = pd.Series(es).groupby(cs, sort=False).cummax().to_numpy()
+        before = np.full(len(order), _NO_END)  # the running maximum end of the rows before
+        same = cs[1:] == cs[:-1]
+        before[1:][same] = running[:-1][same]
+        linked = ss < before  # overlaps a row sorted before it
+        if not linked.any():
+            return []  # a clean log: no row overlaps another
+        cluster = np.cumsum(~linked) - 1
+        size = np.bincount(cluster)
+        members = np.flatnonzero(size[cluster] >= 2)
+        # the clusters' rows in file order (source row, then position), cluster by cluster
+        at = order[members]
+        by_file = members[np.lexsort((positions[at], r[at], cluster[members]))]
+        picked = order[by_file]
+        found: list[Overlap] = []
+        current = -1
+        starts: list[int] = []  # the cluster's accepted rows so far, sorted (disjoint)
+        ends: list[int] = []
+        rows: list[int] = []
+        for k, i in zip(cluster[by_file].tolist(), picked.tolist(), strict=True):
+            if k != current:
+                current, starts, ends, rows = k, [], [], []
+            start, end = int(s[i]), int(e[i])
+            lo = bisect.bisect_right(ends, start)
+            if lo < len(starts) and starts[lo] < end:
+                hi = bisect.bisect_left(starts, end, lo)
+                j = min(range(lo, hi), key=rows.__getitem__)
+                found.append(Overlap(int(positions[i]), rows[j], starts[j], ends[j]))
+            else:
+                starts.insert(lo, start)
+                ends.insert(lo, end)
+                rows.insert(lo, int(r[i]))
+        return found
+
+    def add(
+        self, codes: np.ndarray, starts: np.ndarray, ends: np.ndarray, rows: np.ndarray
+    ) -> None:
+        """Keep the slice's accepted records (none overlapping another) for the next slices."""
+        positive = ends > starts
+        if not positive.all():
+            codes, starts, ends, rows = (
+                codes[positive],
+                starts[positive],
+                ends[positive],
+                rows[positive],
+            )
+        if len(codes) == 0:
+            return
+        order = np.lexsort((starts, codes))
+        codes, starts, ends = codes[order], starts[order], ends[order]
+        rows = np.asarray(rows, dtype=np.int64)[order]
+        np.maximum.at(self.last_end, codes, ends)
+        np.minimum.at(self.first_start, codes, starts)
+        if len(self.codes) == 0 or (
+            int(codes[0]) > int(self.codes[-1])
+            or (int(codes[0]) == int(self.codes[-1]) and int(starts[0]) >= int(self.starts[-1]))
+        ):
+            at: np.ndarray | int = len(self.codes)  # after every record kept: appended
+        else:
+            seg_lo = np.searchsorted(self.codes, codes, side="left")
+            seg_hi = np.searchsorted(self.codes, codes, side="right")
+            at = _search_segments(self.starts, seg_lo, seg_hi, starts, "left")
+        self.codes = np.insert(self.codes, at, codes)
+        self.starts = np.insert(self.starts, at, starts)
+        self.ends = np.insert(self.ends, at, ends)
+        self.rows = np.insert(self.rows, at, rows)
+
+
+def overlap_problems(
+    found: list[Overlap],
+    rows: np.ndarray,
+    starts: np.ndarray,
+    file: str,
+    sources: dict[str, str],
+) -> list[Problem]:
+    """The `overlapping_state` errors of `found` (rows and starts: of the slice's rows)."""
+    column = sources.get("start", "start")
+    return [
+        Problem(
+            file,
+            int(rows[o.position]),
+            column,
+            _when(int(starts[o.position])),
+            f"overlaps row {o.row} ({_when(o.start)} to {_when(o.end)}) of the same machine; "
+            "state records of one machine must not overlap (overlapping time would be "
+            "counted twice)",
+            "error",
+            "overlapping_state",
+        )
+        for o in found
+    ]

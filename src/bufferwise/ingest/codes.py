@@ -40,6 +40,10 @@ _CODES: dict[str, tuple[str, str]] = {
     # rows
     "duplicate_key": (ERROR, "the row repeats the key of an earlier row"),
     "unknown_id": (ERROR, "an id not found in its parent table (import or stored)"),
+    "overlapping_state": (
+        ERROR,
+        "a machine state record overlaps an earlier accepted record of the same machine",
+    ),
     # warnings: the row is kept
     "filtered": (WARNING, "the row was dropped by a mapping filter (counted as rejected)"),
     "unknown_column": (WARNING, "a canonical file has a column the table does not know"),

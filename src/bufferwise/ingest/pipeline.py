@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from bufferwise.errors import MappingError, Problem
 from bufferwise.ingest import checks
-from bufferwise.ingest.checks import DemandCollector
+from bufferwise.ingest.checks import DemandCollector, StateOverlaps
 from bufferwise.ingest.mapping import Mapping, TableMapping, load_mapping
 from bufferwise.ingest.readers import RawTable, read_table_slices
 from bufferwise.ingest.transform import (
@@ -78,6 +78,48 @@ def _rejected_rows(checked: list[Checked], raw_errors: np.ndarray) -> np.ndarray
     return np.unique(np.concatenate([*(c.rows[c.error] for c in checked), raw_errors]))
 
 
+def _settle_references(
+    checked: list[Checked],
+    by_table: dict[str, Checked],
+    raw_errors: np.ndarray,
+    known_ids: KnownIds | None,
+    problems: list[Problem],
+    *,
+    first_pass: bool,
+) -> tuple[np.ndarray, bool]:
+    """One verdict per source row, across every table made from the file: a parent table of
+    the same file offers the ids of its rows whose source row is kept; when a reference check
+    rejects more source rows, their parent ids go too (checked again until nothing changes,
+    so no kept row refers to a parent row that is not kept). Adds the tables' own problems
+    (on the first pass) and the unknown_id ones to `problems`; returns the rejected source
+    rows and whether a table's parent is made from the same file."""
+    bad = _rejected_rows(checked, raw_errors)
+    while True:
+        same_file_parent = False
+        for c in checked:
+            if first_pass:
+                problems += c.problems
+            parents: KnownIds = {}
+            for target in c.schema.references.values():
+                parent_table, parent_col = target.split(".")
+                ids: set[str] | None = None
+                if known_ids is not None and parent_table in known_ids:
+                    ids = set(known_ids[parent_table])
+                parent = by_table.get(parent_table)
+                if parent is not None and parent is not c:
+                    same_file_parent = True
+                    kept = ~np.isin(parent.rows, bad) & ~parent.error
+                    ids = (ids or set()) | _ids(parent, kept, parent_col)
+                if ids is not None:
+                    parents[parent_table] = ids
+            problems += check_references(c, parents, skip=np.isin(c.rows, bad))
+        first_pass = False
+        now_bad = _rejected_rows(checked, raw_errors)
+        if not same_file_parent or len(now_bad) == len(bad):
+            return now_bad, same_file_parent
+        bad = now_bad
+
+
 def machine_cycle_times(machines: pd.DataFrame, into: CycleTimes | None = None) -> CycleTimes:
     """The ideal cycle time of each machine of `machines` (canonical rows) added to `into`
     (a copy); a machine given without one loses any it had (a re-import replaces the row)."""
@@ -116,10 +158,12 @@ class FileSlices:
         batch = reading.batch()         # the report: problems (in file order), counts
 
     What must be seen across slices is kept in compact form: the keys used so far (for
-    duplicate keys, see `KeyHistory`) and, for demand, the accepted rows as arrays (for the
-    per-item outlier and gap checks: see `DemandCollector`). A mapping that `can_slice` refuses,
-    a non-CSV file and `slice_rows=None` give one slice. Memory: about one slice of text and
-    values plus 16 bytes a row for the keys (plus 20 for demand).
+    duplicate keys, see `KeyHistory`), for demand, the accepted rows as arrays (for the
+    per-item outlier and gap checks: see `DemandCollector`), and for machine_events the
+    accepted records of positive length (for overlapping states: see `StateOverlaps`). A
+    mapping that `can_slice` refuses, a non-CSV file and `slice_rows=None` give one slice.
+    Memory: about one slice of text and values plus 16 bytes a row for the keys (plus 20 for
+    demand, 28 for machine_events).
     `errors_so_far` says whether any row error was found yet (to stop writing early).
     `cycle_times`: machine_id -> ideal_cycle_time_s known before this file (stored machines,
     machines files read earlier in the same import), for the performance_above_100 check of
@@ -159,6 +203,8 @@ class FileSlices:
         self.cycle_times: CycleTimes = dict(cycle_times or {})
         self.histories = {s.name: KeyHistory(s) for s in self.schemas} if sliceable else {}
         self.demand = DemandCollector() if sliceable and self.schemas[0].name == "demand" else None
+        has_events = any(s.name == "machine_events" for s in self.schemas)
+        self.overlaps = StateOverlaps() if has_events else None
         self.problems: list[Problem] = []
         self.errors_so_far = False
         self.rows_read = 0
@@ -290,37 +336,21 @@ class FileSlices:
             [p.row for p in raw.problems if p.row is not None and p.severity == "error"],
             dtype=np.int64,
         )
-        # one verdict per source row, across every table made from the file: a parent table
-        # of the same file offers the ids of its rows whose source row is kept; when a
-        # reference check rejects more source rows, their parent ids go too (checked again
-        # until nothing changes, so no kept row refers to a parent row that is not kept)
-        bad = _rejected_rows(checked, raw_errors)
-        first_pass = True
-        while True:
-            same_file_parent = False
-            for c in checked:
-                if first_pass:
-                    problems += c.problems
-                parents: KnownIds = {}
-                for target in c.schema.references.values():
-                    parent_table, parent_col = target.split(".")
-                    ids: set[str] | None = None
-                    if known_ids is not None and parent_table in known_ids:
-                        ids = set(known_ids[parent_table])
-                    parent = by_table.get(parent_table)
-                    if parent is not None and parent is not c:
-                        same_file_parent = True
-                        kept = ~np.isin(parent.rows, bad) & ~parent.error
-                        ids = (ids or set()) | _ids(parent, kept, parent_col)
-                    if ids is not None:
-                        parents[parent_table] = ids
-                problems += check_references(c, parents, skip=np.isin(c.rows, bad))
-            first_pass = False
-            now_bad = _rejected_rows(checked, raw_errors)
-            if not same_file_parent or len(now_bad) == len(bad):
-                bad = now_bad
-                break
-            bad = now_bad
+        bad, same_file_parent = _settle_references(
+            checked, by_table, raw_errors, known_ids, problems, first_pass=True
+        )
+        events = by_table.get("machine_events")
+        if events is not None and self.overlaps is not None:
+            # state records that overlap an earlier accepted one: checked last, among the
+            # rows no other check rejected (a rejected row is no earlier accepted record)
+            overlapping = self._overlaps(events, ~np.isin(events.rows, bad), raw.file)
+            if overlapping:
+                problems += overlapping
+                bad = _rejected_rows(checked, raw_errors)
+                if same_file_parent:  # their source rows' parent ids go too
+                    bad, _ = _settle_references(
+                        checked, by_table, raw_errors, known_ids, problems, first_pass=False
+                    )
         filtered = np.array(
             [p.row for p in pre_problems if p.code == "filtered" and p.row is not None],
             dtype=np.int64,
@@ -339,6 +369,8 @@ class FileSlices:
             if name == "machines":
                 self.cycle_times = machine_cycle_times(frame, self.cycle_times)
             found: list[Problem] = []
+            if name == "machine_events" and self.overlaps is not None:
+                self._keep_events(c, keep)
             if name == "demand" and self.demand is not None:
                 values = c.values
                 item_ids = values["item_id"]
@@ -374,6 +406,41 @@ class FileSlices:
         self.rows_read += raw.rows_read
         self.rows_rejected += len(rejected)
         return tables
+
+    def _event_times(self, c: Checked, mask: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Machine numbers, starts and ends (int64 ns) and source rows of c's rows in `mask`."""
+        assert self.overlaps is not None
+        machine_ids = c.values["machine_id"]
+        assert isinstance(machine_ids, pa.ChunkedArray)
+        codes = self.overlaps.machine_codes(machine_ids.filter(pa.array(mask)))
+        start, end = c.values["start"], c.values["end"]
+        assert isinstance(start, np.ndarray) and isinstance(end, np.ndarray)
+        starts = np.asarray(start[mask], dtype="datetime64[ns]").view(np.int64)
+        ends = np.asarray(end[mask], dtype="datetime64[ns]").view(np.int64)
+        return codes, starts, ends, c.rows[mask]
+
+    def _overlaps(self, c: Checked, accepted: np.ndarray, file: str) -> list[Problem]:
+        """The overlapping_state errors of machine_events rows still `accepted` (their rows
+        are marked as errors in `c`)."""
+        assert self.overlaps is not None
+        accepted = accepted & ~c.error
+        nat = np.iinfo(np.int64).min
+        codes, starts, ends, rows = self._event_times(c, accepted)
+        timed = (starts != nat) & (ends != nat)
+        found = self.overlaps.check(codes[timed], starts[timed], ends[timed], rows[timed])
+        if not found:
+            return []
+        where = np.flatnonzero(accepted)[timed]
+        c.error[where[[o.position for o in found]]] = True
+        return checks.overlap_problems(found, rows[timed], starts[timed], file, c.sources)
+
+    def _keep_events(self, c: Checked, keep: np.ndarray) -> None:
+        """Remember the slice's accepted machine_events records for the next slices."""
+        assert self.overlaps is not None
+        if self.slice_rows is None or not keep.any():
+            return  # read in one piece: no next slice
+        codes, starts, ends, rows = self._event_times(c, keep)
+        self.overlaps.add(codes, starts, ends, rows)
 
     def batch(self, tables: dict[str, pd.DataFrame] | None = None) -> ImportBatch:
         """The file's report after iterating: every problem in file order and the counts;
