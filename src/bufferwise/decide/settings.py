@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from bufferwise.equipment.constants import DEFAULT_MIN_AVAILABILITY
 from bufferwise.errors import InvalidInput
 from bufferwise.profile.demand import BUCKET_DAYS
 
@@ -34,6 +35,8 @@ class DiagnoseSettings:
     lead_time_growth        set_and_forget also fires when the recent measured lead time is at
                             least this multiple of the nominal one
     machine_availability    hidden_loss: the item's machine is unreliable below this availability
+                            (of its outage process, MTBF / (MTBF + MTTR)); by default the
+                            bar of JIT readiness, equipment.constants.DEFAULT_MIN_AVAILABILITY
     """
 
     min_money_per_year: float = 100.0
@@ -50,7 +53,7 @@ class DiagnoseSettings:
     review_horizon_days: float = 365.0
     drift_recent_days: int = 365
     lead_time_growth: float = 1.5
-    machine_availability: float = 0.85
+    machine_availability: float = DEFAULT_MIN_AVAILABILITY
 
 
 @dataclass(frozen=True, slots=True)
