@@ -68,13 +68,20 @@ def register(app: typer.Typer) -> None:
 
 
 def profile_cmd(
-    bucket: Bucket = typer.Option(
-        Bucket.week, "--bucket", "-b", help="Demand bucket: day, week (ISO, Monday) or month."
+    bucket: Bucket | None = typer.Option(
+        None,
+        "--bucket",
+        "-b",
+        help="Demand bucket: day, week (ISO, Monday) or month (default: the settings', week).",
     ),
-    forecast: bool = typer.Option(
-        True,
+    forecast: bool | None = typer.Option(
+        None,
         "--forecast/--no-forecast",
-        help="Fit the class-chosen forecast model and measure its error by backtest.",
+        help="Fit the class-chosen forecast model and measure its error by backtest "
+        "(default: the settings', on).",
+    ),
+    settings_file: Path | None = typer.Option(
+        None, "--settings", "-s", help="Settings file (TOML); its [profile] section is used."
     ),
     table: ProfileTable = typer.Option(
         ProfileTable.demand, "--table", "-t", help="Which profile table to print."
@@ -92,6 +99,12 @@ def profile_cmd(
     def body() -> None:
         from bufferwise.profile import EVENT_COLUMNS
         from bufferwise.services.profiles import profile_database
+        from bufferwise.settings import load_settings
+
+        # [profile] as `bufferwise analyze` reads it; the options given win
+        settings = load_settings(settings_file).profile
+        used_bucket = settings.bucket if bucket is None else bucket.value
+        used_forecast = settings.forecast if forecast is None else forecast
 
         with progress("profiling") as advance:
             last = {"done": 0}
@@ -101,7 +114,7 @@ def profile_cmd(
                 last["done"] = done
 
             result = profile_database(
-                resolve_db_url(), bucket=bucket.value, forecast=forecast, progress=report
+                resolve_db_url(), bucket=used_bucket, forecast=used_forecast, progress=report
             )
         p = result.profiles
         frames = {"demand": p.demand, "supply": p.supply, "disruptions": p.disruptions}
