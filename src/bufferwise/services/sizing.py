@@ -22,6 +22,7 @@ from bufferwise.settings import Settings, item_overrides
 from bufferwise.sizing import size_items
 from bufferwise.storage import open_repository
 
+
 @dataclass(slots=True)
 class SizingInputs:
     """What `size_items` needs, aligned row by row with `items`."""
