@@ -21,7 +21,7 @@ from bufferwise.storage.tables import metadata
 
 def test_migration_from_empty_creates_every_table_at_head(empty_db_url: str) -> None:
     with open_repository(empty_db_url) as repo:
-        assert repo.schema_revision() == head_revision() == "0002_bytewise_text"
+        assert repo.schema_revision() == head_revision() == "0003_policy_decisions"
         names = set(sa.inspect(repo.engine).get_table_names())
         assert set(metadata.tables) <= names
         assert "alembic_version" in names
@@ -43,7 +43,7 @@ def test_reopening_keeps_data_and_does_not_migrate_again(db_url: str) -> None:
         repo.start_run("profile")
     with open_repository(db_url) as repo:
         assert [r.kind for r in repo.list_runs()] == ["profile"]
-        assert repo.schema_revision() == "0002_bytewise_text"
+        assert repo.schema_revision() == "0003_policy_decisions"
 
 
 # ids whose byte order (Python's sorted(), SQLite's BINARY) differs from a locale's order
@@ -67,7 +67,7 @@ def test_upgrade_from_0001_keeps_the_rows_and_orders_ids_byte_by_byte(empty_db_u
     finally:
         engine.dispose()
     with open_repository(empty_db_url) as repo:
-        assert repo.schema_revision() == "0002_bytewise_text"
+        assert repo.schema_revision() == "0003_policy_decisions"
         with repo.engine.connect() as conn:
             # no COLLATE in the query: the column's own collation orders it
             stored = conn.execute(sa.select(demand).order_by(demand.c.item_id)).all()
@@ -77,6 +77,92 @@ def test_upgrade_from_0001_keeps_the_rows_and_orders_ids_byte_by_byte(empty_db_u
     assert sorted((r.item_id, r.quantity) for r in stored) == sorted(
         (i, float(n)) for n, i in enumerate(ODD_IDS)
     )
+
+
+def test_upgrade_from_0002_reads_the_stored_policies_as_approvals(empty_db_url: str) -> None:
+    from bufferwise.storage import migrate
+
+    engine, _ = create_engine(empty_db_url)
+    try:
+        migrate.upgrade(engine, "0002_bytewise_text")
+        # the policies table as 0001_initial created it (no decision columns yet)
+        old = sa.Table(
+            "policies",
+            sa.MetaData(),
+            *(sa.Column(n) for n in ("item_id", "version", "safety_stock", "reorder_point")),
+            *(sa.Column(n) for n in ("order_up_to", "stance", "approved_at", "approved_by")),
+            sa.Column("note"),
+            sa.Column("run_id"),
+        )
+        rows = [
+            {
+                "item_id": item,
+                "version": version,
+                "safety_stock": 10.0 * version,
+                "reorder_point": 25.0,
+                "order_up_to": None,
+                "stance": "lean",
+                "approved_at": dt.datetime(2026, 1, version),
+                "approved_by": "ana",
+                "note": f"v{version}",
+                "run_id": None,
+            }
+            for item, version in (("A", 1), ("A", 2), ("B", 1))
+        ]
+        with engine.begin() as conn:
+            conn.execute(old.insert(), rows)
+    finally:
+        engine.dispose()
+    with open_repository(empty_db_url) as repo:
+        assert repo.schema_revision() == "0003_policy_decisions"
+        history = repo.policy_history("A")
+        assert history["decision"].tolist() == ["approved", "approved"]
+        assert history["safety_stock"].tolist() == [10.0, 20.0]
+        assert history["note"].tolist() == ["v1", "v2"]
+        assert history[["rejected_safety_stock", "rejected_reorder_point"]].isna().all().all()
+        assert history["rejected_stance"].isna().all()
+        current = repo.current_policies()
+        assert current["item_id"].tolist() == ["A", "B"]
+        assert current["version"].tolist() == [2, 1]
+        # a new rejection lands after the old approvals
+        stored = repo.reject(
+            [
+                {
+                    "item_id": "B",
+                    "safety_stock": 10.0,
+                    "reorder_point": 25.0,
+                    "stance": "lean",
+                    "rejected_safety_stock": 30.0,
+                    "rejected_reorder_point": 45.0,
+                    "rejected_stance": "buffer",
+                }
+            ],
+            by="ben",
+            note="keep",
+        )
+        assert stored["version"].tolist() == [2]
+        with repo.engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert compare_metadata(context, metadata) == []
+
+
+def test_downgrade_to_0002_drops_the_decision_columns(empty_db_url: str) -> None:
+    from alembic import command
+
+    from bufferwise.storage import migrate
+
+    engine, _ = create_engine(empty_db_url)
+    try:
+        migrate.upgrade(engine)
+        config = migrate.alembic_config()
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0002_bytewise_text")
+        columns = {c["name"] for c in sa.inspect(engine).get_columns("policies")}
+    finally:
+        engine.dispose()
+    assert "decision" not in columns and "rejected_stance" not in columns
+    assert {"item_id", "version", "safety_stock", "note", "run_id"} <= columns
 
 
 @pytest.mark.postgres

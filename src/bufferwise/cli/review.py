@@ -1,11 +1,13 @@
-"""The review cycle: `review`, `approve`, `history`."""
+"""The review cycle: `review`, `approve`, `reject`, `history`."""
 
 from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -29,9 +31,38 @@ class Stance(StrEnum):
     strategic = "strategic"
 
 
+DONE = {"approve": "approved", "reject": "rejected"}
+
+# the columns `approve` / `reject` print in table format (csv and json carry every column)
+_STORED = ("approved_at", "approved_by", "note", "run_id")
+TABLE_COLUMNS = {
+    "approve": (
+        "item_id",
+        "version",
+        "safety_stock",
+        "reorder_point",
+        "order_up_to",
+        "stance",
+        *_STORED,
+    ),
+    "reject": (
+        "item_id",
+        "version",
+        "safety_stock",
+        "reorder_point",
+        "stance",
+        "rejected_safety_stock",
+        "rejected_reorder_point",
+        "rejected_stance",
+        *_STORED,
+    ),
+}
+
+
 def register(app: typer.Typer) -> None:
     app.command("review")(review_cmd)
     app.command("approve")(approve_cmd)
+    app.command("reject")(reject_cmd)
     app.command("history")(history_cmd)
 
 
@@ -44,8 +75,9 @@ def review_cmd(
         50, "--limit", help="Rows to print in table format (csv/json print all)."
     ),
 ) -> None:
-    """Items whose recommended level moved, whose stance changed, whose risk drifted, or whose
-    approval is too old, ordered by money at stake."""
+    """Items never decided, or whose recommended level moved or stance changed since the last
+    approval (or from the recommendation last rejected), whose risk drifted, or whose last
+    decision is too old, ordered by money at stake."""
 
     def body() -> None:
         from bufferwise.services.review import review_database
@@ -55,13 +87,14 @@ def review_cmd(
         recs, queue = review_database(existing_db_url(), settings.review)
         rows = queue.to_dict(orient="records")
         if fmt is OutputFormat.table:
+            # after a rejection the recommendation is compared with the rejected one
             compact = [
                 {
                     "item_id": r["item_id"],
                     "reasons": r["reasons"],
                     "money_at_stake": f"{r['money_at_stake']:,.0f}",
-                    "stance": f"{r['stance_approved'] or '-'} -> {r['stance_recommended']}",
-                    "safety_stock": f"{_num(r['safety_stock_approved'])} -> "
+                    "stance": f"{_was(r, 'stance')} -> {r['stance_recommended']}",
+                    "safety_stock": f"{_was(r, 'safety_stock')} -> "
                     f"{_num(r['safety_stock_recommended'])}",
                     "what_changed": r["what_changed"],
                 }
@@ -86,6 +119,15 @@ def review_cmd(
             emit_rows(rows, fmt)
 
     run_guarded(body)
+
+
+def _was(row: Mapping[Any, Any], name: str) -> str:
+    """The approved `name` of a review row, or the rejected one (marked) after a rejection."""
+    if row.get("decision") == "rejected":
+        value = row[f"{name}_rejected"]
+        return f"{value if name == 'stance' else _num(value)} (rejected)"
+    value = row[f"{name}_approved"]
+    return (value or "-") if name == "stance" else _num(value)
 
 
 def _num(v: object) -> str:
@@ -127,14 +169,100 @@ def approve_cmd(
 ) -> None:
     """Approve the latest recommendations (all, by filter or by item) as new policy versions;
     earlier versions are kept."""
+    _decide(
+        "approve",
+        by=by,
+        note=note,
+        item=item,
+        stance=stance,
+        category=category,
+        supplier=supplier,
+        all_items=all_items,
+        in_review=in_review,
+        settings_file=settings_file,
+        fmt=fmt,
+        limit=limit,
+    )
+
+
+def reject_cmd(
+    note: str = typer.Option(
+        ...,
+        "--note",
+        help="Why the recommendation is rejected (required), stored with each version.",
+    ),
+    item: list[str] | None = typer.Option(
+        None, "--item", "-i", help="Reject this item's recommendation (repeatable)."
+    ),
+    stance: list[Stance] | None = typer.Option(
+        None,
+        "--stance",
+        help="Reject items with this recommended stance (repeatable).",
+    ),
+    category: list[str] | None = typer.Option(
+        None, "--category", help="Reject items of this category (repeatable)."
+    ),
+    supplier: list[str] | None = typer.Option(
+        None, "--supplier", help="Reject items of this supplier (repeatable)."
+    ),
+    all_items: bool = typer.Option(False, "--all", help="Reject every item's recommendation."),
+    in_review: bool = typer.Option(False, "--in-review", help="Only items in the review queue."),
+    by: str | None = typer.Option(
+        None, "--by", help="Who rejects (default: $BUFFERWISE_USER, else the login name)."
+    ),
+    settings_file: Path | None = typer.Option(
+        None, "--settings", "-s", help="Settings file (TOML), for --in-review."
+    ),
+    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="Output format."),
+    limit: int = typer.Option(
+        30, "--limit", help="Rejected rows to print in table format (csv/json print all)."
+    ),
+) -> None:
+    """Reject the latest recommendations (all, by filter or by item), with the reason: each
+    item keeps its current levels, recorded as a new version that names the recommendation
+    turned down; the item returns to the review queue when the recommendation moves beyond
+    [review] tolerance from it."""
+    _decide(
+        "reject",
+        by=by,
+        note=note,
+        item=item,
+        stance=stance,
+        category=category,
+        supplier=supplier,
+        all_items=all_items,
+        in_review=in_review,
+        settings_file=settings_file,
+        fmt=fmt,
+        limit=limit,
+    )
+
+
+def _decide(
+    verb: str,
+    *,
+    by: str | None,
+    note: str,
+    item: list[str] | None,
+    stance: list[Stance] | None,
+    category: list[str] | None,
+    supplier: list[str] | None,
+    all_items: bool,
+    in_review: bool,
+    settings_file: Path | None,
+    fmt: OutputFormat,
+    limit: int,
+) -> None:
+    """`approve` or `reject` the selected items' latest recommendations."""
 
     def body() -> None:
-        from bufferwise.services.review import approve_database
+        from bufferwise.services.review import approve_database, reject_database
         from bufferwise.settings import load_settings
 
         user = by or os.environ.get("BUFFERWISE_USER") or getpass.getuser()
         settings = load_settings(settings_file)
-        done = approve_database(
+        record = approve_database if verb == "approve" else reject_database
+        done = record(
             existing_db_url(),
             by=user,
             note=note,
@@ -147,22 +275,26 @@ def approve_cmd(
             review_settings=settings.review,
         )
         if fmt is OutputFormat.table:
-            console.print(f"approved {len(done)} item(s) as {user}")
-        emit_frame(done, fmt, limit=limit)
+            console.print(f"{DONE[verb]} {len(done)} item(s) as {user}")
+        emit_frame(done, fmt, columns=TABLE_COLUMNS[verb], limit=limit)
 
     run_guarded(body)
 
 
 def history_cmd(
-    item_id: str = typer.Argument(..., help="The item whose approved versions to list."),
+    item_id: str = typer.Argument(
+        ..., help="The item whose versions (approvals and rejections) to list."
+    ),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="Output format."),
 ) -> None:
-    """Every approved version of one item, oldest first."""
+    """Every version of one item, oldest first: approvals, and rejections with the levels kept
+    and the ones turned down."""
 
     def body() -> None:
         from bufferwise.services.review import history_database
 
         hist = history_database(existing_db_url(), item_id)
-        emit_frame(hist, fmt, title=f"policy history of {item_id}")
+        shown = [c for c in hist.columns if c != "item_id"]  # table format: in the title
+        emit_frame(hist, fmt, title=f"policy history of {item_id}", columns=shown)
 
     run_guarded(body)

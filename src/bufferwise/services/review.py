@@ -1,7 +1,11 @@
-"""The review cycle: which items need a fresh look, approving new levels, and their history.
+"""The review cycle: which items need a fresh look, approving or rejecting new levels, and
+their history.
 
 Policies are versioned in storage (append-only); the recommendations come from the latest
-successful `analyze` run. Nothing is ever overwritten.
+successful `analyze` run. Nothing is ever overwritten. A version is a decision on an item:
+an approval (the recommended levels become the policy) or a rejection (the plant keeps the
+levels it has, and the recommendation turned down is recorded with the reason). Either way the
+latest version's levels are the item's current policy.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -30,8 +34,32 @@ REVIEW_COLUMNS = (
     "reorder_point_recommended",
     "approved_version",
     "approved_at",
+    "decision",
+    "stance_rejected",
+    "safety_stock_rejected",
     "what_changed",
 )
+
+#: `history`: the decision first, then the levels kept or approved, then the ones rejected
+HISTORY_COLUMNS = (
+    "item_id",
+    "version",
+    "decision",
+    "safety_stock",
+    "reorder_point",
+    "order_up_to",
+    "stance",
+    "rejected_safety_stock",
+    "rejected_reorder_point",
+    "rejected_stance",
+    "approved_at",
+    "approved_by",
+    "note",
+    "run_id",
+)
+
+#: the stance stored for the levels an item had before any approval (imported, not decided)
+CURRENT_STANCE = "current"
 
 #: a change of safety stock smaller than this many units never needs a review on its own
 MIN_UNITS_CHANGE = 1.0
@@ -55,12 +83,14 @@ def latest_recommendations(repo: Repository) -> Recommendations:
 
 
 def with_approved_levels(items: pd.DataFrame, approved: pd.DataFrame) -> pd.DataFrame:
-    """`items` with each item's latest approved version as its current policy: the approved
-    safety stock and reorder point as current_safety_stock / current_reorder_point, the
-    approval's date as buffer_set_on. Items never approved keep what was imported.
+    """`items` with each item's latest version as its current policy: its safety stock and
+    reorder point as current_safety_stock / current_reorder_point, the decision's date as
+    buffer_set_on. Items never decided keep what was imported.
 
-    The approved levels are the plant's policy once approved: an analysis diagnoses those (and
-    measures drift since the approval), not the levels of the first import."""
+    The latest version's levels are the plant's policy once an item is decided: after an
+    approval the approved levels, after a rejection the levels it kept. An analysis diagnoses
+    those (and measures drift since the decision: a planner looked at the item then), not the
+    levels of the first import."""
     if len(approved) == 0 or len(items) == 0:
         return items
     latest = approved.assign(item_id=approved["item_id"].astype(str)).set_index("item_id")
@@ -96,47 +126,71 @@ def review_queue(
     unit_cost: pd.Series | None = None,
     analysed_at: datetime | None = None,
 ) -> pd.DataFrame:
-    """Items whose recommended level moved beyond the tolerance since the approved one, whose
-    stance changed, whose risk drifted (set_and_forget diagnosis), whose approval is older than
-    the horizon, or that were never approved; ordered by money at stake (largest first).
+    """Items whose recommended level moved beyond the tolerance since the last decision, whose
+    stance changed, whose risk drifted (set_and_forget diagnosis), whose decision is older
+    than the horizon, or that were never decided; ordered by money at stake (largest first).
+
+    `approved`: each item's latest version (`Repository.current_policies`). After an approval
+    the recommendation is compared with the approved levels; after a rejection with the
+    recommendation that was turned down (rejected_safety_stock, rejected_stance), so a
+    rejected item returns only when the recommendation moves beyond the tolerance from what
+    was rejected, or its stance changes from it. The horizon counts from any decision.
 
     `analysed_at`: when the analysis behind `recommended` started. A drift diagnosis is about
-    the policy that analysis saw: an item approved since then is not queued for it (its next
-    analysis measures drift from the approval, `with_approved_levels`).
+    the policy that analysis saw: an item decided (approved or rejected) since then is not
+    queued for it (its next analysis measures drift from the decision, `with_approved_levels`).
 
-    money_at_stake [money] = |recommended - approved safety stock| x unit cost
+    money_at_stake [money] = |recommended - current policy's safety stock| x unit cost
                               + the money per year of the item's diagnosis
+    (the current policy's safety stock: the approved one, or the one a rejection kept; the
+    recommended one for an item never decided: what approving it would change)
     """
     rec = recommended.assign(item_id=recommended["item_id"].astype(str))
     cols = ["item_id", "version", "safety_stock", "reorder_point", "stance", "approved_at"]
+    optional: dict[str, Any] = {
+        "decision": "approved",
+        "rejected_safety_stock": np.nan,
+        "rejected_reorder_point": np.nan,
+        "rejected_stance": None,
+    }
     appr = (
-        approved[cols].assign(item_id=approved["item_id"].astype(str))
+        approved.assign(
+            item_id=approved["item_id"].astype(str),
+            **{c: v for c, v in optional.items() if c not in approved.columns},
+        )[cols + list(optional)]
         if len(approved)
-        else pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+        else pd.DataFrame({c: pd.Series(dtype=object) for c in cols + list(optional)})
     )
-    m = rec.merge(appr, on="item_id", how="left", suffixes=("", "_approved"))
+    # the policy's columns under names of their own: a recommendation never shadows them
+    appr = appr.rename(columns={c: f"{c}_approved" for c in cols[1:] + list(optional)})
+    m = rec.merge(appr, on="item_id", how="left")
     ss_new = m["safety_stock"].to_numpy(dtype=float)
     ss_old = pd.to_numeric(m["safety_stock_approved"], errors="coerce").to_numpy(dtype=float)
-    never = np.isnan(ss_old)
-    delta = ss_new - ss_old
-    moved = ~never & (
-        np.abs(delta) > np.maximum(settings.tolerance * np.abs(ss_old), MIN_UNITS_CHANGE)
-    )
-    stance_old = m["stance_approved"].astype(object)
-    stance_changed = ~never & (stance_old.astype(str) != m["stance"].astype(str)).to_numpy()
-    age_days = (pd.Timestamp(today) - pd.to_datetime(m["approved_at"])).dt.days.to_numpy(
+    never = m["version_approved"].isna().to_numpy(bool)
+    rejected = ~never & (m["decision_approved"].astype(str) == "rejected").to_numpy(bool)
+    ss_rejected = pd.to_numeric(m["rejected_safety_stock_approved"], errors="coerce").to_numpy(
         dtype=float
     )
+    # what the recommendation is compared with: the approved level, or the rejected one
+    ss_ref = np.where(rejected, ss_rejected, ss_old)
+    delta = ss_new - ss_old
+    delta_ref = ss_new - ss_ref
+    moved = ~never & (
+        np.abs(delta_ref) > np.maximum(settings.tolerance * np.abs(ss_ref), MIN_UNITS_CHANGE)
+    )
+    stance_old = m["stance_approved"].astype(object)
+    stance_ref = stance_old.where(~rejected, m["rejected_stance_approved"].astype(object))
+    stance_changed = ~never & (stance_ref.astype(str) != m["stance"].astype(str)).to_numpy()
+    decided_at = pd.to_datetime(m["approved_at_approved"])
+    age_days = (pd.Timestamp(today) - decided_at).dt.days.to_numpy(dtype=float)
     expired = ~never & (age_days > settings.horizon_days)
     diagnosis = (
         m["diagnosis"].fillna("").astype(str) if "diagnosis" in m else pd.Series("", index=m.index)
     )
     drifted = diagnosis.str.split(";").apply(lambda codes: "set_and_forget" in codes).to_numpy(bool)
-    if analysed_at is not None:  # approved since the analysis: the drift it saw is answered
-        approved_since = ~never & (
-            pd.to_datetime(m["approved_at"]) >= pd.Timestamp(analysed_at)
-        ).to_numpy(bool)
-        drifted &= ~approved_since
+    if analysed_at is not None:  # decided since the analysis: the drift it saw is answered
+        decided_since = ~never & (decided_at >= pd.Timestamp(analysed_at)).to_numpy(bool)
+        drifted &= ~decided_since
     detail = (
         m["diagnosis_detail"].fillna("").astype(str)
         if "diagnosis_detail" in m
@@ -162,14 +216,22 @@ def review_queue(
             changed.append(f"no approved level yet; recommended safety stock {ss_new[i]:,.1f}")
         if moved[i]:
             reasons.append("level_moved")
-            rel = f" ({delta[i] / ss_old[i]:+.0%})" if ss_old[i] > 0 else ""
-            changed.append(f"safety stock {ss_old[i]:,.1f} -> {ss_new[i]:,.1f}{rel}")
+            rel = f" ({delta_ref[i] / ss_ref[i]:+.0%})" if ss_ref[i] > 0 else ""
+            if rejected[i]:
+                changed.append(
+                    f"safety stock {ss_ref[i]:,.1f} rejected -> {ss_new[i]:,.1f} recommended"
+                    f"{rel} (kept {ss_old[i]:,.1f})"
+                )
+            else:
+                changed.append(f"safety stock {ss_old[i]:,.1f} -> {ss_new[i]:,.1f}{rel}")
         if stance_changed[i]:
             reasons.append("stance_changed")
-            changed.append(f"stance {stance_old.iloc[i]} -> {m['stance'].iloc[i]}")
+            was = f"{stance_ref.iloc[i]} rejected" if rejected[i] else f"{stance_old.iloc[i]}"
+            changed.append(f"stance {was} -> {m['stance'].iloc[i]}")
         if expired[i]:
             reasons.append("approval_expired")
-            changed.append(f"approved {age_days[i]:.0f} days ago (horizon {settings.horizon_days})")
+            verb = "rejected" if rejected[i] else "approved"
+            changed.append(f"{verb} {age_days[i]:.0f} days ago (horizon {settings.horizon_days})")
         if drifted[i]:
             reasons.append("risk_drifted")
             changed.append(detail.iloc[i] or "risk drifted since the buffer was set")
@@ -186,8 +248,11 @@ def review_queue(
                     pd.to_numeric(m["reorder_point_approved"].iloc[i], errors="coerce")
                 ),
                 "reorder_point_recommended": float(m["reorder_point"].iloc[i]),
-                "approved_version": None if never[i] else int(m["version"].iloc[i]),
-                "approved_at": None if never[i] else pd.Timestamp(m["approved_at"].iloc[i]),
+                "approved_version": None if never[i] else int(m["version_approved"].iloc[i]),
+                "approved_at": None if never[i] else pd.Timestamp(decided_at.iloc[i]),
+                "decision": None if never[i] else str(m["decision_approved"].iloc[i]),
+                "stance_rejected": str(stance_ref.iloc[i]) if rejected[i] else None,
+                "safety_stock_rejected": ss_rejected[i] if rejected[i] else np.nan,
                 "what_changed": "; ".join(changed),
             }
         )
@@ -216,6 +281,82 @@ def review_database(db_url: str, settings: ReviewSettings) -> tuple[Recommendati
         repo.close()
 
 
+@dataclass(slots=True)
+class Selection:
+    """The items an approve / reject picked from the latest analysis.
+
+    recs     the latest analysis' recommendations
+    chosen   the rows of recs.table selected (item_id as text)
+    items    the items table, indexed by item_id (text)
+    """
+
+    recs: Recommendations
+    chosen: pd.DataFrame
+    items: pd.DataFrame
+
+
+def select_recommendations(
+    repo: Repository,
+    verb: str,
+    *,
+    item_ids: Sequence[str] = (),
+    stances: Sequence[str] = (),
+    categories: Sequence[str] = (),
+    suppliers: Sequence[str] = (),
+    all_items: bool = False,
+    in_review_only: bool = False,
+    review_settings: ReviewSettings | None = None,
+) -> Selection:
+    """The latest recommendations the filters select (all must match), for `verb` ('approve'
+    or 'reject'). No filter, or filters that select nothing, raise InvalidInput saying which
+    filter matched nothing (with the values there are), or that they match nothing together.
+    """
+    if not (all_items or item_ids or stances or categories or suppliers or in_review_only):
+        raise InvalidInput(
+            f"say what to {verb}: --all, --item ID, --stance, --category, --supplier or --in-review"
+        )
+    recs = latest_recommendations(repo)
+    table = recs.table.copy()
+    table["item_id"] = table["item_id"].astype(str)
+    items = repo.read_table("items")
+    items = items.assign(item_id=items["item_id"].astype(str)).set_index("item_id")
+    # each filter given: (how the user wrote it, the items it matches, a hint for the error)
+    filters: list[tuple[str, pd.Series, str]] = []
+    if item_ids:
+        unknown = sorted(set(item_ids) - set(table["item_id"]))
+        if unknown:
+            raise InvalidInput(
+                f"no recommendation for item(s) {', '.join(unknown)} in run {recs.run_id}"
+            )
+        filters.append(_filter("--item", item_ids, table["item_id"]))
+    if stances:
+        filters.append(_filter("--stance", stances, table["stance"].astype(str)))
+    if categories:
+        category = table["item_id"].map(items["category"].astype(str))
+        filters.append(_filter("--category", categories, category))
+    if suppliers:
+        supplier = table["item_id"].map(items["supplier_id"].astype(str))
+        filters.append(_filter("--supplier", suppliers, supplier))
+    if in_review_only:
+        cost = pd.Series(items["unit_cost"].to_numpy(float), index=items.index)
+        queue = review_queue(
+            recs.table,
+            repo.current_policies(),
+            today=recs.run_started_at,
+            settings=review_settings or ReviewSettings(),
+            unit_cost=cost,
+            analysed_at=recs.run_started_at,
+        )
+        in_queue = table["item_id"].isin(queue["item_id"])
+        filters.append(("--in-review", in_queue, "the review queue is empty"))
+    keep = pd.Series(True, index=table.index)
+    for _, matched, _ in filters:
+        keep &= matched
+    if not keep.any():
+        _nothing_selected(filters, recs.run_id, verb)
+    return Selection(recs=recs, chosen=table.loc[keep], items=items)
+
+
 def approve_database(
     db_url: str,
     *,
@@ -230,52 +371,20 @@ def approve_database(
     review_settings: ReviewSettings | None = None,
 ) -> pd.DataFrame:
     """Record the latest recommendations of the selected items as new approved versions."""
-    if not (all_items or item_ids or stances or categories or suppliers or in_review_only):
-        raise InvalidInput(
-            "say what to approve: --all, --item ID, --stance, --category, --supplier or --in-review"
-        )
     repo = open_repository(db_url)
     try:
-        recs = latest_recommendations(repo)
-        table = recs.table.copy()
-        table["item_id"] = table["item_id"].astype(str)
-        items = repo.read_table("items")
-        items = items.assign(item_id=items["item_id"].astype(str)).set_index("item_id")
-        # each filter given: (how the user wrote it, the items it matches, a hint for the error)
-        filters: list[tuple[str, pd.Series, str]] = []
-        if item_ids:
-            unknown = sorted(set(item_ids) - set(table["item_id"]))
-            if unknown:
-                raise InvalidInput(
-                    f"no recommendation for item(s) {', '.join(unknown)} in run {recs.run_id}"
-                )
-            filters.append(_filter("--item", item_ids, table["item_id"]))
-        if stances:
-            filters.append(_filter("--stance", stances, table["stance"].astype(str)))
-        if categories:
-            category = table["item_id"].map(items["category"].astype(str))
-            filters.append(_filter("--category", categories, category))
-        if suppliers:
-            supplier = table["item_id"].map(items["supplier_id"].astype(str))
-            filters.append(_filter("--supplier", suppliers, supplier))
-        if in_review_only:
-            cost = pd.Series(items["unit_cost"].to_numpy(float), index=items.index)
-            queue = review_queue(
-                recs.table,
-                repo.current_policies(),
-                today=recs.run_started_at,
-                settings=review_settings or ReviewSettings(),
-                unit_cost=cost,
-                analysed_at=recs.run_started_at,
-            )
-            in_queue = table["item_id"].isin(queue["item_id"])
-            filters.append(("--in-review", in_queue, "the review queue is empty"))
-        keep = pd.Series(True, index=table.index)
-        for _, matched, _ in filters:
-            keep &= matched
-        if not keep.any():
-            _nothing_selected(filters, recs.run_id)
-        chosen = table.loc[keep]
+        picked = select_recommendations(
+            repo,
+            "approve",
+            item_ids=item_ids,
+            stances=stances,
+            categories=categories,
+            suppliers=suppliers,
+            all_items=all_items,
+            in_review_only=in_review_only,
+            review_settings=review_settings,
+        )
+        chosen = picked.chosen
         rows = pd.DataFrame(
             {
                 "item_id": chosen["item_id"],
@@ -283,7 +392,7 @@ def approve_database(
                 "reorder_point": chosen["reorder_point"].astype(float),
                 "order_up_to": chosen["order_up_to"].astype(float),
                 "stance": chosen["stance"].astype(str),
-                "run_id": recs.run_id,
+                "run_id": picked.recs.run_id,
             }
         )
         return repo.approve(rows, by=by, note=note)
@@ -291,26 +400,115 @@ def approve_database(
         repo.close()
 
 
+def reject_database(
+    db_url: str,
+    *,
+    by: str,
+    note: str,
+    item_ids: Sequence[str] = (),
+    stances: Sequence[str] = (),
+    categories: Sequence[str] = (),
+    suppliers: Sequence[str] = (),
+    all_items: bool = False,
+    in_review_only: bool = False,
+    review_settings: ReviewSettings | None = None,
+) -> pd.DataFrame:
+    """Reject the latest recommendations of the selected items: one new version each, with
+    decision 'rejected', the reason (`note`, required), the recommendation turned down
+    (rejected_*, run_id = its analysis) and the levels the plant keeps as the version's levels:
+    the item's latest version's, or, for an item never decided, its imported
+    current_safety_stock / current_reorder_point (stance 'current', no order-up-to). An item
+    never decided and without imported levels cannot be rejected (nothing to keep): the whole
+    rejection is refused and nothing is written."""
+    if not note or not note.strip():
+        raise InvalidInput(
+            "cannot reject: say why (--note): the reason is the point of a rejection"
+        )
+    repo = open_repository(db_url)
+    try:
+        picked = select_recommendations(
+            repo,
+            "reject",
+            item_ids=item_ids,
+            stances=stances,
+            categories=categories,
+            suppliers=suppliers,
+            all_items=all_items,
+            in_review_only=in_review_only,
+            review_settings=review_settings,
+        )
+        chosen = picked.chosen
+        ids = chosen["item_id"]
+        latest = repo.current_policies()
+        latest = latest.assign(item_id=latest["item_id"].astype(str)).set_index("item_id")
+        decided = ids.isin(latest.index).to_numpy(bool)
+
+        def kept(policy_column: str, item_column: str | None) -> np.ndarray:
+            from_policy = pd.to_numeric(latest[policy_column], errors="coerce").reindex(ids)
+            from_items = (
+                pd.to_numeric(picked.items[item_column], errors="coerce").reindex(ids)
+                if item_column is not None and item_column in picked.items.columns
+                else pd.Series(np.nan, index=ids)
+            )
+            return np.where(decided, from_policy.to_numpy(float), from_items.to_numpy(float))
+
+        safety_stock = kept("safety_stock", "current_safety_stock")
+        reorder_point = kept("reorder_point", "current_reorder_point")
+        unknown = ~decided & (np.isnan(safety_stock) | np.isnan(reorder_point))
+        if unknown.any():
+            missing = ids[unknown].tolist()
+            raise InvalidInput(
+                f"cannot reject item(s) {', '.join(missing[:10])}"
+                + (", ..." if len(missing) > 10 else "")
+                + ": never approved and no current_safety_stock / current_reorder_point "
+                "imported, so there are no levels to keep (import them, or approve)"
+            )
+        stance = np.where(
+            decided,
+            latest["stance"].reindex(ids).astype(object).to_numpy(),
+            CURRENT_STANCE,
+        )
+        rows = pd.DataFrame(
+            {
+                "item_id": ids,
+                "safety_stock": safety_stock,
+                "reorder_point": reorder_point,
+                "order_up_to": kept("order_up_to", None),
+                "stance": stance,
+                "rejected_safety_stock": chosen["safety_stock"].astype(float),
+                "rejected_reorder_point": chosen["reorder_point"].astype(float),
+                "rejected_stance": chosen["stance"].astype(str),
+                "run_id": picked.recs.run_id,
+            }
+        )
+        return repo.reject(rows, by=by, note=note.strip())
+    finally:
+        repo.close()
+
+
 def _filter(option: str, wanted: Sequence[str], values: pd.Series) -> tuple[str, pd.Series, str]:
-    """One approve filter: how it was written, the items it matches, the values there are."""
+    """One selection filter: how it was written, the items it matches, the values there are."""
     present = sorted(values.dropna().astype(str).unique())
     shown = ", ".join(present[:10]) + (", ..." if len(present) > 10 else "")
     text = " ".join(f"{option} {w}" for w in wanted)
     return text, values.isin(wanted), f"there are: {shown}" if present else "there are none"
 
 
-def _nothing_selected(filters: list[tuple[str, pd.Series, str]], run_id: int) -> NoReturn:
+def _nothing_selected(
+    filters: list[tuple[str, pd.Series, str]], run_id: int, verb: str
+) -> NoReturn:
     """Raise InvalidInput saying which filters match no item (or that together they do not)."""
+    done = f"{verb}d" if verb.endswith("e") else f"{verb}ed"
     if not filters:
-        raise InvalidInput(f"nothing to approve: analysis run {run_id} holds no item")
+        raise InvalidInput(f"nothing to {verb}: analysis run {run_id} holds no item")
     empty = [f"{text} ({hint})" for text, matched, hint in filters if not matched.any()]
     if empty:
         raise InvalidInput(
-            f"nothing approved: no item of analysis run {run_id} matches " + "; ".join(empty)
+            f"nothing {done}: no item of analysis run {run_id} matches " + "; ".join(empty)
         )
     together = " and ".join(text for text, _, _ in filters)
     raise InvalidInput(
-        f"nothing approved: no item of analysis run {run_id} matches {together} together"
+        f"nothing {done}: no item of analysis run {run_id} matches {together} together"
     )
 
 
@@ -322,6 +520,6 @@ def history_database(db_url: str, item_id: str) -> pd.DataFrame:
             raise InvalidInput(
                 f"item {item_id!r} has no approved policy yet (see `bufferwise review`)"
             )
-        return hist
+        return hist[[c for c in HISTORY_COLUMNS if c in hist.columns]]
     finally:
         repo.close()

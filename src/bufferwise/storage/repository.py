@@ -233,12 +233,30 @@ class Repository:
         with self._write("approve policies") as conn:
             return policies.approve(conn, rows, by, note)
 
+    def reject(
+        self,
+        rows: pd.DataFrame | Iterable[Mapping[str, Any]],
+        by: str,
+        note: str = "",
+    ) -> pd.DataFrame:
+        """Reject recommendations: one new version per item (decision 'rejected'), nothing
+        overwritten.
+
+        rows: item_id, safety_stock, reorder_point, stance (the levels the plant keeps: they
+        stay the current policy), rejected_safety_stock, rejected_reorder_point,
+        rejected_stance (the recommendation turned down); optional order_up_to, run_id (the
+        analysis recommending it) and a per-row note (else `note`). A note is required: the
+        reason is the point of a rejection. Returns the stored rows with their versions.
+        """
+        with self._write("reject recommendations") as conn:
+            return policies.reject(conn, rows, by, note)
+
     def policy_history(self, item_id: str) -> pd.DataFrame:
-        """Every approved version of one item, oldest first."""
+        """Every version (approval or rejection) of one item, oldest first."""
         with self._read("read policy history") as conn:
             return policies.policy_history(conn, item_id)
 
     def current_policies(self) -> pd.DataFrame:
-        """The latest approved version of every item."""
+        """The latest version (approved or rejected) of every item: its current policy."""
         with self._read("read current policies") as conn:
             return policies.current_policies(conn)

@@ -9,7 +9,8 @@ Bookkeeping tables
     imports      one row per imported file (grouped by batch_id)
     runs         one row per profile / size / analyze run; 'running' until finished
     run_outputs  result tables of a run, one Parquet blob per (run_id, name)
-    policies     approved buffer levels, one row per (item_id, version); append-only
+    policies     decided buffer levels, one row per (item_id, version); append-only: an
+                 approval or a rejection (which keeps the levels, and names what it turned down)
 """
 
 from __future__ import annotations
@@ -154,6 +155,12 @@ policies = sa.Table(
     sa.Column("approved_by", sa.Text, nullable=False),
     sa.Column("note", sa.Text, nullable=False),
     sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.run_id"), nullable=True),
+    # 'approved' or 'rejected' (migration 0003_policy_decisions; older rows read 'approved')
+    sa.Column("decision", sa.Text, nullable=False, server_default="approved"),
+    # a rejection: the recommendation turned down (the levels above are the ones kept)
+    sa.Column("rejected_safety_stock", sa.Float, nullable=True),
+    sa.Column("rejected_reorder_point", sa.Float, nullable=True),
+    sa.Column("rejected_stance", sa.Text, nullable=True),
     sa.PrimaryKeyConstraint("item_id", "version"),
 )
 
