@@ -419,3 +419,15 @@ def test_identity_factorize_groups_as_pandas(ordered: bool) -> None:
     assert (got == want).all()
     assert codes[11] == codes[13] == -1
     assert codes[17] == codes[19]
+
+
+def test_outliers_need_the_named_minimum_of_non_zero_buckets() -> None:
+    from bufferwise.profile.demand import OUTLIER_MIN_NONZERO
+
+    assert OUTLIER_MIN_NONZERO == 4
+    # three non-zero sizes: no fence; four (1 1 1 100): Q1 = 1, Q3 = 1 + 0.25 x 99 = 25.75
+    # (h = 0.75 x 3 = 2.25), fence 25.75 + 3 x 24.75 = 100.0, nothing strictly above it
+    three = _one([1, 0, 1, 0, 100, 0])
+    assert np.isnan(three["outlier_threshold"]) and three["outliers"] == 0
+    four = _one([1, 0, 1, 0, 1, 100])
+    assert four["outlier_threshold"] == pytest.approx(100.0) and four["outliers"] == 0

@@ -85,3 +85,35 @@ def test_batches_and_progress_do_not_change_results() -> None:
                               progress=lambda done, total: seen.append(done))  # fmt: skip
     assert seen == [2, 3, 5, 7]  # CrostonSBA group (3 items: 2 + 1), then SES (4: 2 + 2)
     assert whole.equals(batched)
+
+
+def test_backtest_error_sd_at_default_settings_matches_theory() -> None:
+    # Default settings (8 origins, step None = H), H = 14, HistoricAverage on iid N(50, 4²).
+    # Theory: the error of origin o is sum(y[o:o+14]) - 14 x mean(y[0:o]), variance
+    # 14 x 16 + 14² x 16 / o (the sum, plus the estimation error of the training mean); the
+    # origins lie 14 buckets apart at o = 1000 - 14 k (k = 1..8), so o ~ 937 and the variance is
+    # 224 + 3.35 = 227.3. The sample variance (ddof 1) of the 8 errors is unbiased for it when
+    # the windows do not overlap; the mean over 200 items has a standard error of about
+    # 227 x sqrt(2 / 7) / sqrt(200) = 8.6 (3.8 %). With origins 1 bucket apart (the old
+    # default) 13 of 14 buckets are shared and the mean sd was 6.9 instead of 15.
+    rng = np.random.default_rng(11)
+    n_items, length, h = 200, 1000, 14
+    series = [50 + rng.normal(0, 4, length) for _ in range(n_items)]
+    out = forecast_errors(series, [f"i{i}" for i in range(n_items)], ["smooth"] * n_items, h,
+                          models={"smooth": "HistoricAverage"})  # fmt: skip
+    assert (out["backtest_windows"] == 8).all()
+    origins = length - h * np.arange(1, 9)
+    theory = float(np.mean(h * 16 + h * h * 16 / origins))
+    assert (out["forecast_error_sd"] ** 2).mean() == pytest.approx(theory, rel=0.12)
+    assert out["forecast_rmse"].mean() == pytest.approx(np.sqrt(theory), rel=0.06)
+
+
+def test_default_origins_are_one_horizon_apart() -> None:
+    # a straight line y = t with Naive: the H-bucket error at origin o is
+    # sum(o + i for i in range(H)) - H x (o - 1) = H (H + 1) / 2 at every origin; the number of
+    # origins is what the history allows at step H: (30 - 8 - 5) // 5 + 1 = 4
+    line = np.arange(30, dtype=float)
+    out = forecast_errors([line], ["a"], ["smooth"], 5, models={"smooth": "Naive"})
+    assert out.loc[0, "backtest_windows"] == 4
+    assert out.loc[0, "forecast_bias"] == pytest.approx(15.0)
+    assert out.loc[0, "forecast_error_sd"] == pytest.approx(0.0)

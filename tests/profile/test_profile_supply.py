@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 
 from bufferwise.profile import (
     SupplySettings,
+    _lead_time_buckets,
     disruption_events,
+    profile_all,
     profile_supply,
     receipt_facts,
 )
@@ -270,3 +272,88 @@ def test_row_order_does_not_change_supply_profile(
     shuffled = frame.sample(frac=1.0, random_state=seed % (2**31))
     pd.testing.assert_frame_equal(profile_supply(frame), profile_supply(shuffled), check_exact=True)
     pd.testing.assert_frame_equal(disruption_events(frame), disruption_events(shuffled))
+
+
+# --- shrinkage base, missing and impossible dates, calendar days -------------------------------
+
+
+def _beta_binomial_data() -> pd.DataFrame:
+    # supplier S: item B 20 receipts, promised, on time; item A 10 receipts, only the first
+    # with a promised date (received 10 days after it)
+    rows = [
+        (f"b{i}", "B", "S", D("2024-01-01") + pd.Timedelta(days=i),
+         D("2024-01-11") + pd.Timedelta(days=i), D("2024-01-11") + pd.Timedelta(days=i), 10.0, 10.0)
+        for i in range(20)
+    ]  # fmt: skip
+    rows += [
+        (f"a{i}", "A", "S", D("2024-01-01") + pd.Timedelta(days=i),
+         D("2024-01-11") if i == 0 else pd.NaT, D("2024-01-21") + pd.Timedelta(days=i), 10.0, 10.0)
+        for i in range(10)
+    ]  # fmt: skip
+    return _receipts(rows)
+
+
+def test_on_time_shrinkage_is_the_beta_binomial_posterior() -> None:
+    k = 5.0
+    prof = profile_supply(_beta_binomial_data(), SupplySettings(credibility_k=k))
+    s = prof[prof.item_id == ""].iloc[0]
+    a = prof[prof.item_id == "A"].iloc[0]
+    p = 20 / 21  # supplier: 20 of its 21 promised receipts on time
+    assert s["on_time_rate"] == pytest.approx(p)
+    # item A: 0 of 1 promised receipt on time -> posterior mean (0 + k p) / (1 + k) = 0.794
+    # (weighting with all 10 receipts gave 10/15 x 0 + 5/15 x p = 0.317)
+    assert a["on_time_rate"] == pytest.approx((0 + k * p) / (1 + k))
+    assert a["on_time_rate"] == pytest.approx(0.7937, abs=1e-4)
+    # days late over the same base: own mean 10 (one receipt), supplier 10 / 21
+    w_prom = 1 / (1 + k)
+    assert a["mean_days_late"] == pytest.approx(w_prom * 10 + (1 - w_prom) * 10 / 21)
+    # lead-time figures: all 10 receipts have a lead time (20 days each): w = 10 / 15
+    w_lead = 10 / (10 + k)
+    assert a["credibility_weight"] == pytest.approx(w_lead)
+    sup_mean = (20 * 10 + 10 * 20) / 30
+    assert a["lead_time_mean_days"] == pytest.approx(w_lead * 20 + (1 - w_lead) * sup_mean)
+
+
+def test_missing_order_date_is_left_out_of_the_observed_span() -> None:
+    data = _disruption_data()
+    expected = (D("2024-08-10") - D("2024-01-01")).days / 365.25
+    broken = data.copy()
+    broken.loc[broken["po_id"] == "n5", "order_date"] = pd.NaT
+    prof = profile_supply(broken)
+    assert prof.loc[0, "observed_years"] == pytest.approx(expected)
+    assert np.isfinite(prof.loc[0, "disruptions_per_year"])
+    # a supplier with no order date at all has no observed span (NaN, not a huge negative)
+    none = data.assign(order_date=pd.NaT)
+    prof = profile_supply(none)
+    assert np.isnan(prof.loc[0, "observed_years"])
+    assert np.isnan(prof.loc[0, "lead_time_mean_days"])
+
+
+def test_received_before_ordered_is_left_out_of_lead_time() -> None:
+    bad = pd.concat(
+        [HAND, _receipts([("5", "X", "S", "2024-03-10", "2024-03-20", "2024-03-01", 1.0, 1.0)])],
+        ignore_index=True,
+    )
+    facts = receipt_facts(bad)
+    row = facts[facts["po_id"] == "5"].iloc[0]
+    assert bool(row["received_before_ordered"]) and np.isnan(row["lead_time_days"])
+    s = profile_supply(bad).iloc[0]
+    assert s["receipts"] == 5
+    assert s["lead_time_mean_days"] == pytest.approx(11.75)  # the four valid receipts (above)
+    prof = profile_all(None, bad, bucket="week", forecast=False)
+    assert any("1 receipts were received before they were ordered" in n for n in prof.notes)
+
+
+def test_days_are_calendar_days() -> None:
+    # a receipt at 10:00 on its promised day is on time (0 days late, not 0.42), and a lead time
+    # from 18:00 on Jan 1 to 10:00 on Jan 11 is 10 calendar days
+    timed = HAND.copy()
+    timed["order_date"] += pd.Timedelta(hours=18)
+    timed["received_date"] += pd.Timedelta(hours=10)
+    facts = receipt_facts(timed)
+    plain = receipt_facts(HAND)
+    for col in ("lead_time_days", "lateness_days", "days_late", "on_time"):
+        np.testing.assert_array_equal(facts[col].to_numpy(), plain[col].to_numpy())
+    ids = np.array(["X", "Y"], dtype=object)
+    # item X: mean lead time (10 + 13 + 9) / 3 = 10.67 days -> ceil(10.67 / 7) = 2 weeks
+    assert _lead_time_buckets(ids, "week", None, None, timed).tolist() == [2, 3]

@@ -49,6 +49,7 @@ from bufferwise.profile.forecast import (
 from bufferwise.profile.supply import (
     SUPPLY_COLUMNS,
     SupplySettings,
+    calendar_days,
     credibility_weight,
     profile_supply,
     receipt_facts,
@@ -140,9 +141,15 @@ def _lead_time_buckets(
         return np.full(len(ids), max(int(np.ceil(float(lead_time_buckets))), 1), dtype=np.int64)
     days = pd.Series(np.nan, index=ids)
     if receipts is not None and len(receipts):
-        lt = (
-            pd.to_datetime(receipts["received_date"]) - pd.to_datetime(receipts["order_date"])
-        ).dt.days
+        # calendar days (dates floored to the day, as receipt_facts); received before ordered
+        # is a data error, left out
+        lt = pd.Series(
+            calendar_days(
+                pd.to_datetime(receipts["received_date"]).to_numpy(dtype="datetime64[ns]"),
+                pd.to_datetime(receipts["order_date"]).to_numpy(dtype="datetime64[ns]"),
+            )
+        )
+        lt = lt.where(lt >= 0)
         per_item = lt.groupby(receipts["item_id"].astype(str).to_numpy()).mean()
         days = per_item.reindex(ids).astype(np.float64)
     if items is not None and "nominal_lead_time_days" in items.columns:
@@ -270,6 +277,18 @@ def profile_all(
         events = disruption_events(facts=facts, settings=ss)
         if progress is not None:
             progress("supply", len(facts), len(facts))
+        no_order = int(facts["order_date"].isna().sum())
+        if no_order:
+            notes.append(
+                f"{no_order} receipts have no order date: they have no lead time and are left "
+                "out of the lead-time figures and of the supplier's observed span"
+            )
+        before = int(facts["received_before_ordered"].sum())
+        if before:
+            notes.append(
+                f"{before} receipts were received before they were ordered (a data error): "
+                "they are left out of the lead-time figures"
+            )
         unpromised = int(facts["promised_date"].isna().sum())
         if unpromised:
             notes.append(

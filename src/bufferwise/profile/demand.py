@@ -43,6 +43,10 @@ BUCKET_DAYS: dict[str, float] = {"day": 1.0, "week": 7.0, "month": 365.25 / 12.0
 #: Season length (in buckets) tested for seasonality: the weekly cycle of daily data, the
 #: annual cycle of weekly and monthly data.
 SEASON_LENGTH: dict[str, int] = {"day": 7, "week": 52, "month": 12}
+#: Outliers are flagged only with at least this many non-zero buckets: below 4 sizes Q1 and Q3
+#: (linear interpolation between order statistics) are mixtures of the same 2-3 values, the IQR
+#: is not a spread but a gap between neighbours, and the Q3 + 3 x IQR fence flags noise.
+OUTLIER_MIN_NONZERO = 4
 
 #: Syntetos-Boylan-Croston cut-offs (Syntetos, Boylan & Croston 2005).
 ADI_CUTOFF = 1.32
@@ -635,7 +639,7 @@ def _demand_kernel(
                         num += e * e2
                 out_f[i, _F_ACF] = num / den if den > 0.0 else 0.0
         # outliers: non-zero sizes above Q3 + k * IQR (Tukey's far-out fence)
-        if nz >= 4:
+        if nz >= OUTLIER_MIN_NONZERO:
             h1 = 0.25 * (nz - 1)
             h3 = 0.75 * (nz - 1)
             j1 = int(h1)

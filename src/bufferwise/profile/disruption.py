@@ -118,13 +118,19 @@ def supplier_disruptions(
     events = disruption_events(facts=facts, settings=st)
     ev_codes = np.searchsorted(sup_ids, events["supplier_id"].to_numpy(dtype=object))
     dur = group_stats(ev_codes, events["duration_days"].to_numpy(np.float64), n_sup, (0.9, 1.0))
-    order = facts["order_date"].to_numpy("datetime64[ns]").astype(np.int64)
-    recv = facts["received_date"].to_numpy("datetime64[ns]").astype(np.int64)
+    order = facts["order_date"].to_numpy("datetime64[ns]")
+    recv = facts["received_date"].to_numpy("datetime64[ns]")
+    # missing dates (NaT, int64 min as integers) are left out of the span
+    has_order, has_recv = ~np.isnat(order), ~np.isnat(recv)
     first = np.full(n_sup, np.iinfo(np.int64).max)
     last = np.full(n_sup, np.iinfo(np.int64).min)
-    np.minimum.at(first, codes, order)
-    np.maximum.at(last, codes, recv)
-    years = (last - first) / _DAY_NS / DAYS_PER_YEAR
+    np.minimum.at(first, codes[has_order], order[has_order].astype(np.int64))
+    np.maximum.at(last, codes[has_recv], recv[has_recv].astype(np.int64))
+    known = (np.bincount(codes[has_order], minlength=n_sup) > 0) & (
+        np.bincount(codes[has_recv], minlength=n_sup) > 0
+    )
+    span = (last.astype(np.float64) - first.astype(np.float64)) / _DAY_NS
+    years = np.where(known, span / DAYS_PER_YEAR, np.nan)
     n_events = dur["n"]
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(years > 0, n_events / years, np.nan)

@@ -10,14 +10,20 @@ docs/profiles.md):
 AutoETS / Theta can be chosen per class (`models=`), at about 10-100 series/s.
 
 Backtest: the series is the item's observed periods in order (not-observed periods are left
-out). For each of the last `windows` forecast origins o (spaced `step` buckets apart, the last
-one H buckets before the end), the model is fitted on periods [0, o) and forecasts the next
-H = protection interval buckets (lead time + review period). The error of one origin is
+out). For each of the last `windows` forecast origins o (spaced `step` buckets apart, by default
+H buckets, the last one H buckets before the end), the model is fitted on periods [0, o) and
+forecasts the next H = protection interval buckets (lead time + review period). The error of
+one origin is
     e_o = sum(actual[o : o + H]) - sum(forecast[o : o + H])      [units over H buckets]
 and per item: forecast_error_sd = sd(e_o, ddof = 1), forecast_bias = mean(e_o),
-forecast_rmse = sqrt(mean(e_o²)). forecast_mean is the one-bucket forecast from the whole
-history [units per bucket]. Items too short for `min_windows` origins (after `min_train`
-periods of fitting) get NaN error figures.
+forecast_rmse = sqrt(mean(e_o²)). With the default step = H the H-bucket windows of the
+origins do not overlap, so the errors are (close to) independent draws and their sd estimates
+the error sd of one protection interval; origins closer than H share most of their window (at
+step 1 and H = 14, 13 of 14 buckets), so their errors move together and their sd measures the
+spread between origins, not the error (about half the real sd for white noise). As many
+origins as the history allows, up to `windows` (so at most `windows` + 1 fits per item).
+forecast_mean is the one-bucket forecast from the whole history [units per bucket]. Items too
+short for `min_windows` origins (after `min_train` periods of fitting) get NaN error figures.
 """
 
 from __future__ import annotations
@@ -73,7 +79,8 @@ Progress = Callable[[int, int], None]
 @dataclass(frozen=True, slots=True)
 class ForecastSettings:
     """windows      forecast origins of the rolling-origin backtest
-    step         buckets between consecutive origins
+    step         buckets between consecutive origins; None (default): the item's horizon H,
+                 so the H-bucket error windows do not overlap (an unbiased error sd)
     min_train    periods the model sees before the first origin
     min_windows  fewer feasible origins than this: error figures are NaN
     n_jobs       statsforecast worker processes
@@ -87,7 +94,7 @@ class ForecastSettings:
     """
 
     windows: int = 8
-    step: int = 1
+    step: int | None = None
     min_train: int = 8
     min_windows: int = 3
     n_jobs: int = 1
@@ -166,7 +173,8 @@ def forecast_errors(
         raise InvalidInput("forecast horizon (protection interval) must be at least 1 bucket")
     model = np.array([chosen.get(str(c), "CrostonSBA") for c in classes], dtype=object)
     lengths = np.array([len(s) for s in series], dtype=np.int64)
-    feasible = (lengths - st.min_train - h) // max(st.step, 1) + 1
+    step = h if st.step is None else np.full(n, max(st.step, 1), dtype=np.int64)
+    feasible = (lengths - st.min_train - h) // step + 1
     win = np.clip(feasible, 0, st.windows)
     win = np.where(win >= st.min_windows, win, 0)
 
@@ -256,7 +264,8 @@ def _fit_group(
         out.loc[level.index.to_numpy(), "forecast_mean"] = level.to_numpy()
         if windows <= 0:
             return
-        cv = sf.cross_validation(df=df, h=h, n_windows=windows, step_size=st.step)
+        step = h if st.step is None else max(st.step, 1)
+        cv = sf.cross_validation(df=df, h=h, n_windows=windows, step_size=step)
     err = (cv["y"] - cv[name]).to_numpy()
     frame = pd.DataFrame({"uid": cv["unique_id"].to_numpy(), "cut": cv["cutoff"].to_numpy()})
     frame["e"] = err

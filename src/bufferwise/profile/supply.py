@@ -12,10 +12,17 @@ order statistics); on-time rate over receipts with a promise; mean and p95 of da
 receipts with a promise (early = 0 days late); quantity fill rate = sum(qty_received) /
 sum(qty_ordered) over receipts whose qty_received is known.
 
+Days are calendar days: every date is floored to its day first (a time of day never counts).
+A receipt received before it was ordered is a data error: it has no lead time (left out of the
+lead-time figures); profile_all notes how many there were.
+
 (item, supplier) rows are shrunk toward their supplier with the credibility weight
-w = n / (n + k) (Bühlmann): estimate = w * item + (1 - w) * supplier, for the lead-time mean,
-percentiles, on-time rate and days late; the lead-time variance uses w_var = (n - 1) / (n - 1 + k)
-(the degrees of freedom behind the item's variance). Raw item figures are kept in *_raw columns.
+w = n / (n + k) (Bühlmann): estimate = w * item + (1 - w) * supplier, where n counts the receipts
+the figure is measured on: the receipts with a lead time for the lead-time mean and percentiles,
+the receipts with a promised date for the on-time rate and days late (so the on-time rate is the
+Beta-binomial posterior mean (on-time + k * supplier rate) / (n + k)). The lead-time variance
+uses w_var = (n - 1) / (n - 1 + k) (the degrees of freedom behind the item's variance).
+credibility_weight reports the lead-time weight. Raw item figures are kept in *_raw columns.
 """
 
 from __future__ import annotations
@@ -70,7 +77,19 @@ SUPPLY_COLUMNS: tuple[str, ...] = (
     "observed_years",
 )
 
-_DAY_NS = 86_400 * 10**9
+_LEAD_TIME_FIGURES: tuple[str, ...] = (
+    "lead_time_mean_days",
+    "lead_time_p50_days",
+    "lead_time_p90_days",
+    "lead_time_p95_days",
+    "lead_time_p99_days",
+)
+_PROMISE_FIGURES: tuple[str, ...] = (
+    "on_time_rate",
+    "mean_days_late",
+    "p90_days_late",
+    "p95_days_late",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,18 +118,28 @@ def _ns(values: pd.Series) -> np.ndarray:
     return pd.to_datetime(values).to_numpy(dtype="datetime64[ns]")
 
 
-def _days(later: pd.Series, earlier: pd.Series) -> np.ndarray:
-    a = _ns(later)
-    b = _ns(earlier)
-    diff = (a - b).astype("timedelta64[ns]")
-    out = diff.astype(np.int64).astype(np.float64) / _DAY_NS
+def calendar_days(later: np.ndarray, earlier: np.ndarray) -> np.ndarray:
+    """Calendar days from `earlier` to `later` (datetime64 arrays): both dates are floored to
+    their day first, so a time of day never counts (a receipt at 10:00 on its promised day is 0
+    days late, not 0.42). NaN where either date is missing."""
+    a = np.asarray(later, dtype="datetime64[ns]").astype("datetime64[D]")
+    b = np.asarray(earlier, dtype="datetime64[ns]").astype("datetime64[D]")
+    diff = a - b
+    out = diff.astype(np.int64).astype(np.float64)
     out[np.isnat(diff)] = np.nan
     return out
 
 
+def _days(later: pd.Series, earlier: pd.Series) -> np.ndarray:
+    return calendar_days(_ns(later), _ns(earlier))
+
+
 def receipt_facts(receipts: pd.DataFrame, settings: SupplySettings | None = None) -> pd.DataFrame:
     """Canonical receipts in a fixed order (supplier, item, po, dates, quantities) with the
-    per-receipt facts: lead_time_days, lateness_days, days_late, on_time (1.0 / 0.0 / NaN)."""
+    per-receipt facts: lead_time_days, lateness_days, days_late, on_time (1.0 / 0.0 / NaN) and
+    received_before_ordered. Days are calendar days (dates floored to the day). lead_time_days
+    is NaN without an order date and for a receipt received before it was ordered (a data
+    error: left out of the lead-time figures, flagged in received_before_ordered)."""
     st = settings or SupplySettings()
     optional = ("promised_date", "qty_received")
     absent = [c for c in RECEIPT_COLUMNS if c not in receipts.columns and c not in optional]
@@ -147,7 +176,12 @@ def receipt_facts(receipts: pd.DataFrame, settings: SupplySettings | None = None
     df = df.reset_index(drop=True)
     lead = _days(df["received_date"], df["order_date"])
     late = _days(df["received_date"], df["promised_date"])
-    df["lead_time_days"] = lead
+    # received before ordered: a data error (ingest rejects such rows; this is the API path);
+    # kept as a receipt, but left out of every lead-time figure (profile_all notes the count)
+    with np.errstate(invalid="ignore"):
+        before = lead < 0
+    df["received_before_ordered"] = before
+    df["lead_time_days"] = np.where(before, np.nan, lead)
     df["lateness_days"] = late
     df["days_late"] = np.where(np.isnan(late), np.nan, np.maximum(late, 0.0))
     with np.errstate(invalid="ignore"):
@@ -170,6 +204,7 @@ def _aggregate(facts: pd.DataFrame, codes: np.ndarray, n_groups: int) -> dict[st
     return {
         "receipts": np.bincount(codes, minlength=n_groups).astype(np.int64),
         "promised_receipts": group_count(codes, on_time, n_groups),
+        "lead_time_receipts": lt["n"],
         "lead_time_mean_days": lt["mean"],
         "lead_time_sd_days": lt["sd"],
         "lead_time_p50_days": lt["p50"],
@@ -219,24 +254,20 @@ def profile_supply(
     pair_item = item_all[first_row]
     item = _aggregate(f, pair, n_pair)
 
-    w = credibility_weight(item["receipts"], st.credibility_k)
-    n_var = np.maximum(item["receipts"] - 1, 0).astype(np.float64)
+    # each figure is shrunk with the weight of the receipts it is measured on: lead-time figures
+    # over the receipts with a lead time, on-time and lateness figures over the receipts with a
+    # promised date (so that the on-time rate is the Beta-binomial posterior mean
+    # (on-time + k x supplier rate) / (promised + k))
+    w_lead = credibility_weight(item["lead_time_receipts"], st.credibility_k)
+    w_prom = credibility_weight(item["promised_receipts"], st.credibility_k)
+    n_var = np.maximum(item["lead_time_receipts"] - 1, 0).astype(np.float64)
     w_var = credibility_weight(n_var, st.credibility_k)
     blended = dict(item)
     blended["lead_time_mean_raw_days"] = item["lead_time_mean_days"]
     blended["lead_time_sd_raw_days"] = item["lead_time_sd_days"]
     blended["on_time_rate_raw"] = item["on_time_rate"]
-    for col in (
-        "lead_time_mean_days",
-        "lead_time_p50_days",
-        "lead_time_p90_days",
-        "lead_time_p95_days",
-        "lead_time_p99_days",
-        "on_time_rate",
-        "mean_days_late",
-        "p90_days_late",
-        "p95_days_late",
-    ):
+    shrunk = {col: w_lead for col in _LEAD_TIME_FIGURES} | {col: w_prom for col in _PROMISE_FIGURES}
+    for col, w in shrunk.items():
         own, prior = item[col], sup[col][pair_sup]
         wc = np.where(np.isnan(own), 0.0, w)
         blended[col] = wc * np.nan_to_num(own) + (1 - wc) * prior
@@ -259,7 +290,7 @@ def profile_supply(
     item_rows = pd.DataFrame(blended)
     item_rows.insert(0, "item_id", pair_item)
     item_rows.insert(0, "supplier_id", sup_ids[pair_sup])
-    item_rows["credibility_weight"] = w
+    item_rows["credibility_weight"] = w_lead
     item_rows["disrupted_orders"] = np.bincount(pair, weights=disrupted, minlength=n_pair)
     for col in (
         "disruptions",
