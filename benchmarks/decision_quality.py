@@ -136,8 +136,8 @@ def _main_table(names: list[str], targets: tuple[float, ...], classes: bool) -> 
                     "x_uniform": cal["value_to_uniform"],
                     "uniform_k": t.loc["uniform", "knob"],
                     "uniform_reached": bool(t.loc["uniform", "reached"]),
+                    # the plain classic formula delivers another fill: no equal-fill ratio
                     "classic_fill": t.loc["classic", "fill_rate"],
-                    "classic_x_uniform": t.loc["classic", "value_to_uniform"],
                     "classic_eq_z": t.loc["classic_eq", "knob"],
                     "classic_eq_x_uniform": t.loc["classic_eq", "value_to_uniform"],
                     "jit_fill": t.loc["jit", "fill_rate"],
@@ -148,6 +148,7 @@ def _main_table(names: list[str], targets: tuple[float, ...], classes: bool) -> 
         if classes:
             sel = tb[tb["policy"].isin(["calibrated", "uniform", "classic_eq"])]
             cols = ["target", "policy", "demand_class", "items", "fill_rate", "cycle_service"]
+            # value_to_uniform is empty per class (other fills): compare inventory_value
             cols += ["inventory_value", "stockout_periods", "value_to_uniform"]
             print(sel[cols].round(3).to_string(index=False))
 

@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from bufferwise.errors import InvalidInput
 from bufferwise.report import ERP_COLUMNS, WORKBOOK_NAME, export_tables, write_exports
 from bufferwise.report.exports import (
+    EXPORT_RENAMES,
     NUMBER_FORMATS,
     column_kind,
     data_date,
@@ -70,7 +71,9 @@ def test_csv_has_no_exponents_and_stable_columns(first_run: Written) -> None:
     text = (first_run.folder / "exports" / "recommendations.csv").read_text(encoding="utf-8")
     df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     recs = first_run.result.decisions.items
-    assert list(df.columns) == list(ERP_COLUMNS) + [c for c in recs.columns if c not in ERP_COLUMNS]
+    renamed = EXPORT_RENAMES["recommendations"]  # cash_freed -> finding_stock_value
+    rest = [renamed.get(c, c) for c in recs.columns if c not in ERP_COLUMNS]
+    assert list(df.columns) == list(ERP_COLUMNS) + rest
     numbers = df[["safety_stock", "buffer_value", "expected_fill_rate"]].to_numpy().ravel()
     assert not any("e" in v.lower() for v in numbers if v)
     # the CSV values are the result's, to the 6 decimals written
@@ -95,7 +98,7 @@ def test_workbook_sheet_per_table_frozen_header_and_formats(first_run: Written) 
     cell = ws.cell(row=2, column=col["buffer_value"])
     assert cell.number_format == NUMBER_FORMATS["money"] == "#,##0"
     assert ws.cell(row=2, column=col["expected_fill_rate"]).number_format == "0.0%"
-    assert ws.cell(row=2, column=col["safety_stock"]).number_format == "#,##0.0"
+    assert ws.cell(row=2, column=col["safety_stock"]).number_format == "#,##0.0##"
     assert ws.cell(row=2, column=col["item_id"]).data_type == "s"
 
 

@@ -84,9 +84,16 @@ def backtest_cmd(
         "one policy for all) instead of the calibrated sizing method.",
     ),
     settings_file: Path | None = typer.Option(
-        None, "--settings", "-s", help="Settings file (TOML) for the plant backtest."
+        None,
+        "--settings",
+        "-s",
+        help="Settings file (TOML) for the plant backtest, and for the seed of --decide.",
     ),
-    seed: int | None = typer.Option(None, "--seed", help="Seed of the plant backtest."),
+    seed: int | None = typer.Option(
+        None,
+        "--seed",
+        help="Seed of the plant and --decide backtests. Default: the settings' [simulation] seed.",
+    ),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="Output format."),
     limit: int = typer.Option(
         200, "--limit", help="Rows to print in table format (csv/json print all)."
@@ -101,10 +108,13 @@ def backtest_cmd(
 
         if dataset and use_decide:
             from bufferwise.services.backtest import decide_dataset_backtest
+            from bufferwise.settings import load_settings
 
+            # an explicit --seed, 0 included, wins; else the settings' [simulation] seed
+            used_seed = seed if seed is not None else load_settings(settings_file).simulation.seed
             for name in dataset:
                 with progress("backtest"):
-                    res = decide_dataset_backtest(name.value, data_dir, seed=seed or 1)
+                    res = decide_dataset_backtest(name.value, data_dir, seed=used_seed)
                 title = (
                     f"{name.value}: decide backtest from {res.split.date()} "
                     f"(one policy: {res.one_policy_days:.1f} days of cover)"

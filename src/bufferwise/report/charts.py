@@ -33,6 +33,29 @@ RECOMMENDED_COLOUR = "#1f5fa8"
 ACCENT = "#c4453c"
 #: a cost curve spanning more than this ratio is drawn on a log scale
 LOG_SCALE_RATIO = 30.0
+#: the risk map's marker of the largest recommended buffer value, diameter [px]: large enough
+#: to read the size differences, small enough not to hide the markers around it
+RISK_MAP_MAX_MARKER_PX = 40.0
+#: the smallest risk-map marker [px]: an item without buffer value stays visible and hoverable
+RISK_MAP_MIN_MARKER_PX = 4
+#: the risk map is drawn with WebGL (Scattergl) from this many points on, with SVG (Scatter)
+#: below: SVG draws and hovers a thousand markers at once and needs no WebGL context (some
+#: locked-down browsers have none); beyond, one SVG element per marker makes the page slow
+RISK_MAP_WEBGL_FROM = 1_000
+#: the risk map's coordinates and marker sizes go to the page as 32-bit floats (plotly writes
+#: numpy arrays base64-encoded): 7 significant digits, far finer than a pixel or the hover's
+#: 2, in half the bytes of 64-bit floats
+RISK_MAP_FLOAT = np.float32
+#: height of one bar row of a horizontal bar chart [px]: the label's text plus a gap
+MISTAKE_BAR_PX = 28
+SUPPLIER_BAR_PX = 30
+#: height of a horizontal bar chart around its bars [px]: title, axes, legend
+BAR_CHART_FRAME_PX = 120
+#: the least height of the mistakes and supplier charts [px], with few bars
+MISTAKES_MIN_HEIGHT = 320
+SUPPLIER_MIN_HEIGHT = 300
+#: shown for a number the data do not have
+MISSING = "—"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 #: numbers for a chart: a sequence or a numpy array
 Numbers = Sequence[float] | np.ndarray
@@ -49,8 +72,12 @@ PLOT_CONFIG: dict[str, Any] = {
 
 
 def esc(value: Any) -> str:
-    """Data text as plotly shows it literally (plotly decodes &lt; &gt; &amp; &quot;)."""
-    return html.escape("" if value is None else str(value), quote=True)
+    """Data text as plotly shows it literally: < > & as &lt; &gt; &amp; and a double quote as
+    the numeric entity &#34;. plotly.js decodes numeric entities and only a few named ones
+    (&lt; &gt; &amp; among them, not &quot;, which it would show as typed); a single quote
+    needs no escaping, since no tag can open without <."""
+    text = html.escape("" if value is None else str(value), quote=False)
+    return text.replace('"', "&#34;")
 
 
 def _layout(fig: go.Figure, title: str, height: int = 380, top: int = 50, **kw: Any) -> go.Figure:
@@ -239,57 +266,83 @@ def frontier_figure(frontier: pd.DataFrame) -> go.Figure:
     )
 
 
-def risk_map_figure(points: pd.DataFrame) -> go.Figure:
+def _hover_number(values: Any, decimals: int) -> list[str]:
+    """Numbers as the hover shows them (thousands separated, `decimals` decimals); MISSING
+    where unknown. Sent as text so that the page holds no full-precision floats and no NaN."""
+    out = []
+    for v in pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float):
+        out.append(f"{v:,.{decimals}f}" if math.isfinite(v) else MISSING)
+    return out
+
+
+def risk_map_figure(points: pd.DataFrame, total: int | None = None) -> go.Figure:
     """Demand variability (x) vs supply risk (y) per item, coloured by stance, sized by
-    recommended buffer value. Columns: item_id, description, stance, demand_cv, late_share,
-    lead_time_p95_days, disruptions_per_year, buffer_value, supplier_id."""
+    recommended buffer value; drawn with WebGL (`Scattergl`) from RISK_MAP_WEBGL_FROM points
+    on, with SVG below. Columns: item_id, description, stance, demand_cv, late_share,
+    lead_time_p95_days, disruptions_per_year, buffer_value, supplier_id. `total`: the items
+    `points` was selected from (`html.risk_map_points`); when more, the title says how many
+    are drawn and how many are not."""
     fig = go.Figure()
+    scatter = go.Scattergl if len(points) >= RISK_MAP_WEBGL_FROM else go.Scatter
     biggest = float(np.nanmax(points["buffer_value"])) if len(points) else 0.0
-    sizeref = 2.0 * biggest / 40.0**2 if biggest > 0 else 1.0
+    # plotly's area sizing: a marker of value v has area v / sizeref, the largest this diameter
+    sizeref = 2.0 * biggest / RISK_MAP_MAX_MARKER_PX**2 if biggest > 0 else 1.0
     for stance in _stance_order(points["stance"]):
         p = points[points["stance"].astype(str) == stance]
-        custom = np.column_stack(
-            [
+        value = p["buffer_value"].to_numpy(dtype=float)
+        custom = list(
+            zip(
                 [esc(v) for v in p["item_id"]],
                 [esc(v) for v in p["description"]],
                 [esc(v) for v in p["supplier_id"]],
-                p["lead_time_p95_days"].to_numpy(dtype=float),
-                p["disruptions_per_year"].to_numpy(dtype=float),
-                p["buffer_value"].to_numpy(dtype=float),
-            ]
+                _hover_number(p["lead_time_p95_days"], 0),
+                _hover_number(p["disruptions_per_year"], 1),
+                _hover_number(value, 0),
+                strict=True,
+            )
         )
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 name=stance,
-                x=p["demand_cv"],
-                y=p["late_share"],
+                x=p["demand_cv"].to_numpy(dtype=RISK_MAP_FLOAT),
+                y=p["late_share"].to_numpy(dtype=RISK_MAP_FLOAT),
                 mode="markers",
                 marker={
                     "color": _colour(stance),
-                    "size": np.maximum(p["buffer_value"].to_numpy(dtype=float), 0.0),
+                    "size": np.maximum(np.nan_to_num(value), 0.0).astype(RISK_MAP_FLOAT),
                     "sizemode": "area",
                     "sizeref": sizeref,
-                    "sizemin": 4,
+                    "sizemin": RISK_MAP_MIN_MARKER_PX,
                     "opacity": 0.75,
                     "line": {"width": 0.5, "color": "#333"},
                 },
-                customdata=custom,
+                customdata=[list(c) for c in custom],
                 hovertemplate=(
                     "<b>%{customdata[0]}</b> %{customdata[1]}<br>stance "
                     + esc(stance)
                     + "<br>demand CV %{x:.2f}<br>supplier %{customdata[2]}: "
-                    "%{y:.0%} late, p95 lead time %{customdata[3]:.0f} d, "
-                    "%{customdata[4]:.1f} disruptions / year"
-                    "<br>buffer value %{customdata[5]:,.0f}<extra></extra>"
+                    "est. %{y:.0%} late, p95 lead time %{customdata[3]} d, "
+                    "%{customdata[4]} disruptions / year"
+                    "<br>buffer value %{customdata[5]}<extra></extra>"
                 ),
             )
         )
+    title = "Risk map: demand variability vs supply risk"
+    if total is not None and total > len(points):
+        title += (
+            f"<br><sup>the {len(points):,} items with the most money at stake of {total:,}; "
+            f"{total - len(points):,} not drawn (all in recommendations.csv)</sup>"
+        )
     return _layout(
         fig,
-        "Risk map: demand variability vs supply risk",
+        title,
         height=480,
+        top=70 if total is not None and total > len(points) else 50,
         xaxis={"title": "demand variability (CV of demand per period)", "rangemode": "tozero"},
-        yaxis={"title": "supply risk (share of receipts late)", "tickformat": ".0%"},
+        yaxis={
+            "title": "estimated share of receipts late (item's, shrunk toward its supplier's)",
+            "tickformat": ".0%",
+        },
     )
 
 
@@ -371,16 +424,22 @@ def mistakes_figure(findings: pd.DataFrame) -> go.Figure:
     return _layout(
         fig,
         "Largest mistakes of the current policy, money per year",
-        height=max(320, 28 * len(findings) + 120),
+        height=_bar_chart_height(len(findings), MISTAKE_BAR_PX, MISTAKES_MIN_HEIGHT),
         xaxis={"title": "money per year", "tickformat": ",.0f"},
         barmode="stack",
     )
 
 
-def supplier_figure(suppliers: pd.DataFrame) -> go.Figure:
+def _bar_chart_height(bars: int, px_per_bar: int, minimum: int) -> int:
+    """Height [px] of a horizontal bar chart with `bars` rows."""
+    return max(minimum, px_per_bar * bars + BAR_CHART_FRAME_PX)
+
+
+def supplier_figure(suppliers: pd.DataFrame, total: int | None = None) -> go.Figure:
     """Suppliers ranked by on-time rate (worst on top): on-time rate, lead-time p95 and
     disruptions per year side by side. Columns: supplier_id, on_time_rate,
-    lead_time_p95_days, disruptions_per_year."""
+    lead_time_p95_days, disruptions_per_year. `total`: the suppliers `suppliers` is the
+    worst of; when more, the title says how many are not shown."""
     s = suppliers.iloc[::-1]
     names = [esc(v) for v in s["supplier_id"]]
     fig = make_subplots(
@@ -431,7 +490,15 @@ def supplier_figure(suppliers: pd.DataFrame) -> go.Figure:
     )
     fig.update_xaxes(tickformat=".0%", range=[0, 1], row=1, col=1)
     fig.update_yaxes(automargin=True, categoryorder="array", categoryarray=names)
-    return _layout(fig, "Supplier reliability ranking", height=max(300, 30 * len(s) + 120), top=80)
+    title = "Supplier reliability ranking"
+    if total is not None and total > len(s):
+        title += (
+            f" — the {len(s):,} least on time of {total:,}; {total - len(s):,} more not shown "
+            "(see supply_profile.csv)"
+        )
+    return _layout(
+        fig, title, height=_bar_chart_height(len(s), SUPPLIER_BAR_PX, SUPPLIER_MIN_HEIGHT), top=80
+    )
 
 
 # -- equipment ---------------------------------------------------------------------------------
@@ -571,7 +638,9 @@ def wip_buffers_figure(buffers: pd.DataFrame) -> go.Figure:
 def demand_history_figure(
     periods: Sequence[Any], quantity: Numbers, bucket: str, mean: float | None = None
 ) -> go.Figure:
-    """Demand per bucket over the history (bars), with the mean when given."""
+    """Demand per bucket over the history (bars), with the mean when given. A NaN quantity is
+    a period not observed (before the item's first demand row, a declared gap): no bar, a gap,
+    never a zero."""
     fig = go.Figure(
         go.Bar(
             name="demand",
@@ -696,7 +765,7 @@ def cost_curve_figure(
     positive = np.concatenate([hold + short, [chosen[1]]])
     positive = positive[np.isfinite(positive) & (positive > 0)]
     yaxis: dict[str, Any] = {"title": "expected cost per year", "tickformat": ",.0f"}
-    if positive.size and positive.max() / max(positive.min(), 1e-9) > LOG_SCALE_RATIO:
+    if positive.size and positive.max() / positive.min() > LOG_SCALE_RATIO:  # all > 0
         yaxis["type"] = "log"
     return _layout(
         fig,
@@ -746,7 +815,9 @@ def quantity_text(x: float) -> str:
 
 
 __all__ = [
+    "MISSING",
     "PLOT_CONFIG",
+    "RISK_MAP_MAX_MARKER_PX",
     "STANCE_COLOURS",
     "cost_curve_figure",
     "demand_history_figure",

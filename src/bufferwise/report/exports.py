@@ -15,8 +15,10 @@ One CSV per table (`<table>.csv`, UTF-8, comma separated, header row) and one wo
   last demand date of the data (`data_date`), not the time of writing.
 
 Excel sheets have a bold frozen header row, an autofilter, column widths from the contents and
-number formats by column kind (`column_kind`): money `#,##0`, money per unit `#,##0.00`,
-shares `0.0%`, quantities `#,##0.0`, counts `#,##0`, other ratios `0.000`.
+number formats by column kind (`column_kind`, NUMBER_FORMATS): money `#,##0`, money per unit
+`#,##0.00`, shares `0.0%` (their confidence intervals `0.00##%`), quantities `#,##0.0##`,
+counts `#,##0`, other ratios `0.000`. The per-item `cash_freed` of the decision table is
+exported as `finding_stock_value` (EXPORT_RENAMES).
 """
 
 from __future__ import annotations
@@ -67,15 +69,29 @@ ERP_COLUMNS: tuple[str, ...] = (
     "order_up_to",
     "order_quantity",
 )
-#: number format per column kind (Excel)
+#: number format per column kind (Excel). Quantities show up to 3 decimals (a slow mover's
+#: mean demand of 0.04 a day must not read 0.0); the spread of a share (its confidence
+#: interval, `*_ci` / `*_se`) up to 4 decimals of a percent (a CI of 0.000157 reads 0.0157%)
 NUMBER_FORMATS: dict[str, str] = {
     "money": "#,##0",
     "money_per_unit": "#,##0.00",
     "share": "0.0%",
-    "quantity": "#,##0.0",
+    "share_spread": "0.00##%",
+    "quantity": "#,##0.0##",
     "count": "#,##0",
     "ratio": "0.000",
 }
+#: columns renamed in the exports, per table. The decision table's per-item `cash_freed` is
+#: the stock value of the item's findings, > 0 freed and < 0 needed (it sums to a negative
+#: amount when more stock is needed than freed), while totals.csv's `cash_freed` is the sum of
+#: max(now - recommended, 0) x unit cost: one name, two meanings, so the item column is
+#: exported as `finding_stock_value`
+EXPORT_RENAMES: dict[str, dict[str, str]] = {
+    "recommendations": {"cash_freed": "finding_stock_value"},
+}
+#: suffixes of a column holding the spread of another figure (confidence interval, standard
+#: error)
+_SPREAD_SUFFIXES = ("_ci", "_se")
 FALLBACK_DATE = dt.datetime(2000, 1, 1)
 MAX_COLUMN_WIDTH = 60
 MIN_COLUMN_WIDTH = 8
@@ -133,7 +149,7 @@ def column_kind(name: str, dtype: Any) -> str:
     """The kind of a column, from its name (names carry their units) and dtype.
 
     Returns one of "text", "date", "bool", "count", "money", "money_per_unit", "share",
-    "quantity", "ratio"."""
+    "share_spread", "quantity", "ratio"."""
     if pd.api.types.is_bool_dtype(dtype):
         return "bool"
     if pd.api.types.is_datetime64_any_dtype(dtype):
@@ -141,10 +157,13 @@ def column_kind(name: str, dtype: Any) -> str:
     if not pd.api.types.is_numeric_dtype(dtype):
         return "text"
     n = name.lower()
-    if n in _SHARE_NAMES or n.startswith("line_efficiency") or n == "share":
-        return "share"
-    if _SHARE_PATTERN.search(n) and "per_" not in n:
-        return "share"
+    if (
+        n in _SHARE_NAMES
+        or n.startswith("line_efficiency")
+        or n == "share"
+        or (_SHARE_PATTERN.search(n) and "per_" not in n)
+    ):
+        return "share_spread" if n.endswith(_SPREAD_SUFFIXES) else "share"
     if "per_unit" in n or n == "unit_cost":
         return "money_per_unit"
     if any(w in n for w in ("cost", "value", "cash", "money")):
@@ -214,7 +233,7 @@ def _column_text(col: pd.Series) -> pd.Series:
 
 def export_tables(result: AnalysisResult) -> dict[str, pd.DataFrame]:
     """The tables the exports write, by name in EXPORT_TABLES order, columns in a stable order
-    (recommendations: ERP_COLUMNS first), index dropped."""
+    (recommendations: ERP_COLUMNS first) and renamed by EXPORT_RENAMES, index dropped."""
     tables = result.output_tables()
     out: dict[str, pd.DataFrame] = {}
     names = [n for n in EXPORT_TABLES if n in tables] + sorted(
@@ -224,7 +243,7 @@ def export_tables(result: AnalysisResult) -> dict[str, pd.DataFrame]:
         df = tables[name]
         if not isinstance(df, pd.DataFrame):
             df = pd.DataFrame(df)
-        df = df.reset_index(drop=True)
+        df = df.reset_index(drop=True).rename(columns=EXPORT_RENAMES.get(name, {}))
         if name == "recommendations":
             lead = [c for c in ERP_COLUMNS if c in df.columns]
             df = df[lead + [c for c in df.columns if c not in lead]]
@@ -275,9 +294,10 @@ def _display_width(value: Any, kind: str) -> int:
     if kind == "date":
         return 10
     if isinstance(value, float) and kind in NUMBER_FORMATS:
-        scale = 100.0 if kind == "share" else 1.0
+        scale = 100.0 if kind in ("share", "share_spread") else 1.0
         digits = len(f"{abs(value) * scale:,.0f}")
-        return digits + {"share": 3, "quantity": 2, "money_per_unit": 3, "ratio": 4}.get(kind, 0)
+        extra = {"share": 3, "share_spread": 6, "quantity": 4, "money_per_unit": 3, "ratio": 4}
+        return digits + extra.get(kind, 0)
     return len(str(value))
 
 
@@ -482,6 +502,7 @@ def write_exports(
 __all__ = [
     "DECIMALS",
     "ERP_COLUMNS",
+    "EXPORT_RENAMES",
     "EXPORT_TABLES",
     "FORMATS",
     "NUMBER_FORMATS",

@@ -49,7 +49,18 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 TOP_ITEMS = 10
 TOP_FINDINGS = 5
 TOP_MISTAKES_CHART = 15
+#: the longest text of a one-line label (the description in a chart's hover) [characters]
 MAX_LABEL = 60
+#: the longest item list in a findings table cell [characters]: a cell wraps, so it holds more
+#: than a one-line label
+MAX_CELL_TEXT = 80
+#: most items the risk map draws: the ones with the most money at stake (`risk_map_points`).
+#: 5,000 WebGL markers draw and answer the hover at once in a browser and keep the chart's data
+#: near 1 MB; one marker per item of a 100,000-item portfolio would be about 14 MB of JSON
+RISK_MAP_MAX_POINTS = 5_000
+#: most suppliers in the reliability chart and table, the least on time first: 30 bars fit a
+#: screen (30 px each); the rest are in supply_profile.csv
+TOP_SUPPLIERS = 30
 
 
 @dataclass
@@ -129,9 +140,14 @@ def _supply_rows(result: AnalysisResult) -> tuple[pd.DataFrame, pd.DataFrame]:
 def risk_points(result: AnalysisResult) -> pd.DataFrame:
     """One row per item for the risk map: demand CV (demand profile), supply risk = share of
     the item's receipts late (its (supplier, item) row, else its supplier's), lead-time p95,
-    disruptions per year, stance and recommended buffer value. Items without a measured
-    demand CV or supply risk are left out."""
-    recs = result.decisions.items[["item_id", "stance", "buffer_value"]].copy()
+    disruptions per year, stance, recommended buffer value and money at stake
+    (`money_at_stake`). Items without a measured demand CV or supply risk are left out.
+
+    on_time_rate of a (supplier, item) row is the credibility-shrunk estimate (the item's own
+    rate pulled toward its supplier's, docs/profiles.md), so late_share is an estimate too."""
+    decided = result.decisions.items.reset_index(drop=True)
+    recs = decided[["item_id", "stance", "buffer_value"]].copy()
+    recs["money_at_stake"] = money_at_stake(decided).to_numpy()
     recs["item_id"] = recs["item_id"].astype(str)
     items = result.items.assign(item_id=result.items["item_id"].astype(str))
     info_cols = [c for c in ("description", "supplier_id") if c in items.columns]
@@ -168,6 +184,23 @@ def risk_points(result: AnalysisResult) -> pd.DataFrame:
     return recs[ok].reset_index(drop=True)
 
 
+def risk_map_points(
+    points: pd.DataFrame, limit: int = RISK_MAP_MAX_POINTS
+) -> tuple[pd.DataFrame, int]:
+    """(the points the risk map draws, how many it was given): at most `limit`, those with the
+    most money at stake (ties by recommended buffer value, then item id), in their given
+    order."""
+    if len(points) <= limit:
+        return points, len(points)
+    ranked = points.assign(
+        _stake=pd.to_numeric(points["money_at_stake"], errors="coerce").fillna(0.0),
+        _value=pd.to_numeric(points["buffer_value"], errors="coerce").fillna(0.0),
+        _id=points["item_id"].astype(str),
+    ).sort_values(["_stake", "_value", "_id"], ascending=[False, False, True], kind="mergesort")
+    keep = np.sort(ranked.index.to_numpy()[: max(limit, 0)])
+    return points.loc[keep].reset_index(drop=True), len(points)
+
+
 def _findings_sorted(result: AnalysisResult) -> pd.DataFrame:
     f = result.decisions.findings.reset_index(drop=True)
     if len(f) == 0:
@@ -193,16 +226,25 @@ def _item_index(result: AnalysisResult) -> dict[str, int]:
 
 
 def _demand_series(result: AnalysisResult, item_id: str) -> tuple[list[str], list[float]]:
-    """The item's demand per bucket over the whole demand calendar (0 where none), from the
-    bucketed demand the profiles were measured on."""
+    """The item's demand per bucket over the whole demand calendar, from the bucketed demand
+    the profiles were measured on: NaN where not observed (before the item's first demand
+    row, a declared gap), as in the profile; 0 in every period for an item without demand
+    rows."""
     matrix = result.profiles.matrix
     starts = np.asarray(result.profiles.period_starts).astype("datetime64[D]")
     values = np.zeros(starts.size)
     if matrix is not None:
         row = np.flatnonzero(matrix.item_ids.astype(str) == item_id)
         if row.size:
-            values = np.nan_to_num(matrix.quantity[row[0]], nan=0.0)
+            values = np.asarray(matrix.quantity[row[0]], dtype=float)
     return [str(s) for s in starts], values.tolist()
+
+
+def demand_mean(quantity: list[float]) -> float | None:
+    """The mean demand per bucket over the observed periods (NaN = not observed), as the
+    demand profile's `mean`; None when no period is observed."""
+    q = np.asarray(quantity, dtype=float)
+    return float(np.nanmean(q)) if np.isfinite(q).any() else None
 
 
 def _lead_times(result: AnalysisResult, item_id: str) -> tuple[np.ndarray, np.ndarray]:
@@ -293,7 +335,14 @@ def _item_section(
     plots: list[Markup] = []
     notes: list[str] = []
     periods, qty = _demand_series(result, item_id)
-    mean = float(np.mean(qty)) if qty else None
+    mean = demand_mean(qty)
+    unobserved = int(np.isnan(np.asarray(qty, dtype=float)).sum())
+    if unobserved:
+        notes.append(
+            f"demand: {unobserved:,} of {len(qty):,} periods not observed (before the item's "
+            "first demand row, or a declared gap) are left blank; the mean is over the "
+            "observed ones"
+        )
     plots.append(
         Markup(
             charts.figure_html(
@@ -366,11 +415,17 @@ def _plot(fig: Any, div_id: str) -> Markup:
 
 def _findings_table(f: pd.DataFrame) -> Table:
     return Table(
-        headers=["mistake", "items", "money / year", "stock value", "what the data show"],
+        headers=[
+            "mistake",
+            "items",
+            "money / year",
+            "stock value (> 0 freed, < 0 needed)",
+            "what the data show",
+        ],
         rows=[
             [
                 str(r.code).replace("_", " "),
-                _label(str(r.items).replace(";", ", "), 80)
+                _label(str(r.items).replace(";", ", "), MAX_CELL_TEXT)
                 if str(r.scope) == "item"
                 else f"{int(_num(r.item_count))} items",
                 money(_num(r.money_per_year)),
@@ -418,7 +473,7 @@ def build_context(result: AnalysisResult, n_items: int = TOP_ITEMS) -> dict[str,
             f"now {money_short(t.get('expected_annual_stockout_cost_now', math.nan))}",
         ),
         (
-            "expected fill rate",
+            "expected fill rate (demand-value weighted)",
             share(t.get("expected_fill_rate_recommended", math.nan)),
             f"now {share(t.get('expected_fill_rate_now', math.nan))}",
         ),
@@ -428,14 +483,24 @@ def build_context(result: AnalysisResult, n_items: int = TOP_ITEMS) -> dict[str,
         "frontier": _plot(charts.frontier_figure(d.frontier), "plot-frontier"),
         "stances": _plot(charts.stance_figure(recs), "plot-stances"),
     }
-    points = risk_points(result)
-    plots["risk_map"] = _plot(charts.risk_map_figure(points), "plot-risk-map")
-    risk_note = (
-        f"{len(recs) - len(points):,} items without a measured demand CV or supply record are "
-        "not shown."
-        if len(points) < len(recs)
-        else ""
+    measured = risk_points(result)
+    points, n_measured = risk_map_points(
+        measured.assign(description=[_label(str(v)) for v in measured["description"]])
     )
+    plots["risk_map"] = _plot(charts.risk_map_figure(points, n_measured), "plot-risk-map")
+    risk_notes = []
+    if n_measured < len(recs):
+        risk_notes.append(
+            f"{len(recs) - n_measured:,} items without a measured demand CV or supply record "
+            "are not shown."
+        )
+    if len(points) < n_measured:
+        risk_notes.append(
+            f"Only the {len(points):,} items with the most money at stake are drawn; "
+            f"{n_measured - len(points):,} more are not (every item is in "
+            "recommendations.csv)."
+        )
+    risk_note = " ".join(risk_notes)
     if len(findings):
         plots["mistakes"] = _plot(
             charts.mistakes_figure(findings.head(TOP_MISTAKES_CHART)), "plot-mistakes"
@@ -457,12 +522,17 @@ def build_context(result: AnalysisResult, n_items: int = TOP_ITEMS) -> dict[str,
     )
     sup = _supply_rows(result)[0]
     supplier_table = Table(headers=[], rows=[])
+    n_suppliers = len(sup)
     if len(sup):
-        sup = sup.assign(
-            _on=pd.to_numeric(sup["on_time_rate"], errors="coerce"),
-            _id=sup["supplier_id"].astype(str),
-        ).sort_values(["_on", "_id"], kind="mergesort", na_position="last")
-        plots["suppliers"] = _plot(charts.supplier_figure(sup), "plot-suppliers")
+        sup = (
+            sup.assign(
+                _on=pd.to_numeric(sup["on_time_rate"], errors="coerce"),
+                _id=sup["supplier_id"].astype(str),
+            )
+            .sort_values(["_on", "_id"], kind="mergesort", na_position="last")
+            .head(TOP_SUPPLIERS)
+        )
+        plots["suppliers"] = _plot(charts.supplier_figure(sup, n_suppliers), "plot-suppliers")
         item_sup = result.items.assign(item_id=result.items["item_id"].astype(str))
         value = recs.assign(item_id=recs["item_id"].astype(str)).merge(
             item_sup[["item_id", "supplier_id"]], on="item_id", how="left"
@@ -604,6 +674,7 @@ def build_context(result: AnalysisResult, n_items: int = TOP_ITEMS) -> dict[str,
         "plots": plots,
         "risk_note": risk_note,
         "supplier_table": supplier_table,
+        "suppliers_not_shown": n_suppliers - len(sup),
         "has_equipment": eq is not None,
         "target_line_efficiency": share(_num(result.settings.equipment.target_line_efficiency)),
         "machine_table": machine_table,
@@ -744,9 +815,10 @@ cover; the marks show the current buffers and the recommended ones.</p>
 
 <section id="risk-map">
 <h2>{{ headings["risk-map"] }}</h2>
-<p class="lead">Each bubble is an item: demand variability across, the share of its receipts
-that arrived late up, its colour the recommended stance and its size the recommended buffer
-value.</p>
+<p class="lead">Each bubble is an item: demand variability across, the estimated share of its
+receipts that arrive late up (its own late share pulled toward its supplier's the fewer
+receipts it has; its supplier's when it has none), its colour the recommended stance and its
+size the recommended buffer value.</p>
 {{ plots["risk_map"] }}
 {% if risk_note %}<p class="note">{{ risk_note }}</p>{% endif %}
 </section>
@@ -771,8 +843,10 @@ stance hold now and would hold as recommended.</p>
 <p class="lead">Suppliers ranked by the share of receipts delivered on time, worst first, with
 their 95th-percentile lead time and measured disruptions.</p>
 {% if plots.get("suppliers") %}{{ plots["suppliers"] }}
-{{ table(supplier_table) }}{% else %}<p class="note">No receipts: supplier reliability was not
-measured.</p>{% endif %}
+{{ table(supplier_table) }}{% if suppliers_not_shown %}
+<p class="note">{{ "{:,}".format(suppliers_not_shown) }} more not shown; see
+supply_profile.csv.</p>{% endif %}{% else %}<p class="note">No receipts: supplier reliability
+was not measured.</p>{% endif %}
 </section>
 
 <section id="machines">
@@ -828,8 +902,10 @@ __all__ = [
     "SECTIONS",
     "TOP_ITEMS",
     "build_context",
+    "demand_mean",
     "money_at_stake",
     "render_html",
+    "risk_map_points",
     "risk_points",
     "top_items",
     "write_html_report",

@@ -20,9 +20,16 @@ Levels are rounded up to whole units when the fitting history is whole units.
 Rows per (target, policy, demand class of the fitting window, and "all"): items, achieved unit
 fill (units filled / units demanded), cycle service (mean over items of the share of periods
 without a shortage), mean inventory value (sum over items of mean on hand x unit value),
-stockout periods (sum), the policy's knob, and the ratio of its inventory value to uniform
-cover's (NaN when uniform cover cannot reach the calibrated fill at any k <= 500: no equal-fill
-comparison exists); ``reached`` says whether a test-tuned knob reached that fill.
+stockout periods (sum), the policy's knob, ``value_to_uniform`` and ``reached`` (whether a
+test-tuned knob reached the calibrated fill).
+
+``value_to_uniform`` is the policy's inventory value over uniform cover's AT THE SAME FILL, so
+it is given only where the fills are the same by construction: on the "all" rows of
+`calibrated` (uniform cover is tuned to its fill), `classic_eq` (tuned to the same fill) and
+`uniform` itself (1), and only when the tuned knobs reached that fill (k within
+UNIFORM_K_BOUNDS, z within CLASSIC_Z_BOUNDS). Everywhere else it is NaN: `classic` and `jit`
+deliver other fills, and within a demand class uniform cover's portfolio-wide k gives another
+fill than the policy's (compare the classes' ``fill_rate`` and ``inventory_value`` directly).
 """
 
 from __future__ import annotations
@@ -41,6 +48,25 @@ from bufferwise.sizing.calibrate import CalibratedLevels, calibrated_order_up_to
 from bufferwise.sizing.pooled import demand_classes
 
 POLICIES: tuple[str, ...] = ("calibrated", "classic", "classic_eq", "uniform", "jit")
+#: the policies whose "all" row is at the calibrated policy's fill (their knob tuned to it, or
+#: the calibrated policy itself): the only rows with a value_to_uniform
+EQUAL_FILL_POLICIES: tuple[str, ...] = ("calibrated", "classic_eq", "uniform")
+#: the range the classic formula's z is tuned in: Phi(-5) ~ 3e-7, below any fill a test asks;
+#: 60 is far past any normal quantile, so a fill out of reach there is out of reach of the
+#: formula (MAN tops out at 94.8 %, docs/decision-quality.md)
+CLASSIC_Z_BOUNDS: tuple[float, float] = (-5.0, 60.0)
+#: the range uniform cover's k (multiples of the demand over lead time + 1 period) is tuned in:
+#: 0 = no stock; 500 periods of cover per period of exposure is past any sensible stock (MAN:
+#: 301.7 M of inventory at k = 500 for 94.8 %)
+UNIFORM_K_BOUNDS: tuple[float, float] = (0.0, 500.0)
+#: bisection steps of a tuned knob: 40 halvings leave 65 / 2^40 ~ 6e-11 of z, far below what
+#: moves a whole-unit level
+TUNE_ITERATIONS = 40
+#: slack when rounding a level up to whole units: floating-point noise (3.0000000001) does not
+#: add a unit
+WHOLE_UNIT_SLACK = 1e-9
+#: an inventory value below this is none: uniform cover holding nothing gives no ratio
+MIN_BASE_VALUE = 1e-9
 QUALITY_COLUMNS: tuple[str, ...] = (
     "target",
     "policy",
@@ -74,7 +100,7 @@ def _tune(
     target: float,
     lo: float,
     hi: float,
-    iterations: int = 40,
+    iterations: int = TUNE_ITERATIONS,
 ) -> tuple[float, bool]:
     """Smallest knob in [lo, hi] whose levels reach `target` (bisection; fill is monotone)."""
     if fill_of(make_levels(hi)) < target:
@@ -141,7 +167,7 @@ def decision_quality(
 
     def rounded(s: np.ndarray) -> np.ndarray:
         s = np.maximum(s, 0.0)
-        return np.ceil(s - 1e-9) if integer else s
+        return np.ceil(s - WHOLE_UNIT_SLACK) if integer else s
 
     def run(s: np.ndarray) -> ReplayResult:
         return replay_order_up_to(t, s, lead, warm_start=warm)
@@ -167,8 +193,8 @@ def decision_quality(
         s_cal = cal.order_up_to
         achieved = agg(s_cal)
         z = float(stats.norm.ppf(target))
-        z_eq, z_ok = _tune(classic, agg, achieved, -5.0, 60.0)
-        k_eq, k_ok = _tune(uniform, agg, achieved, 0.0, 500.0)
+        z_eq, z_ok = _tune(classic, agg, achieved, *CLASSIC_Z_BOUNDS)
+        k_eq, k_ok = _tune(uniform, agg, achieved, *UNIFORM_K_BOUNDS)
         levels = {
             "calibrated": s_cal,
             "classic": classic(z),
@@ -184,6 +210,8 @@ def decision_quality(
             "jit": 0.0,
         }
         reached = {"classic_eq": z_ok, "uniform": k_ok}
+        # the policies at the calibrated fill on their "all" row (module docstring)
+        equal_fill = {name for name in EQUAL_FILL_POLICIES if k_ok and reached.get(name, True)}
         out.levels[float(target)] = levels
         out.expected_fill[float(target)] = cal.expected_fill
         out.calibration[float(target)] = cal
@@ -197,6 +225,7 @@ def decision_quality(
             for cls, sel in _groups(classes):
                 inv = float((rep.mean_on_hand * value)[sel].sum())
                 base = uniform_value[cls]
+                comparable = cls == "all" and name in equal_fill and base > MIN_BASE_VALUE
                 rows.append(
                     {
                         "target": float(target),
@@ -208,7 +237,7 @@ def decision_quality(
                         "inventory_value": inv,
                         "stockout_periods": float(rep.stockout_periods[sel].sum()),
                         "knob": knobs[name],
-                        "value_to_uniform": inv / base if base > 1e-9 and k_ok else np.nan,
+                        "value_to_uniform": inv / base if comparable else np.nan,
                         "reached": reached.get(name, True),
                     }
                 )
@@ -223,4 +252,12 @@ def _groups(classes: np.ndarray) -> list[tuple[str, np.ndarray]]:
     return groups
 
 
-__all__ = ["POLICIES", "QUALITY_COLUMNS", "DecisionQuality", "decision_quality"]
+__all__ = [
+    "CLASSIC_Z_BOUNDS",
+    "EQUAL_FILL_POLICIES",
+    "POLICIES",
+    "QUALITY_COLUMNS",
+    "UNIFORM_K_BOUNDS",
+    "DecisionQuality",
+    "decision_quality",
+]
