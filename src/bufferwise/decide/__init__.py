@@ -87,6 +87,7 @@ DECISION_COLUMNS: tuple[str, ...] = (
     "diagnosis_detail",
     "expected_fill_rate_ci",
     "expected_annual_cost_ci",
+    "grid_capped",
 )
 
 #: two-sided level of the confidence intervals of the simulated figures
@@ -176,6 +177,9 @@ def decision_table(a: Analysis, diag: Diagnosis, drivers: list[str]) -> pd.DataF
             "diagnosis_detail": [" | ".join(d) for d in diag.details],
             "expected_fill_rate_ci": t * a.chosen("fill_rate_se"),
             "expected_annual_cost_ci": t * a.chosen("total_cost_se"),
+            "grid_capped": (
+                a.grid_capped if a.grid_capped is not None else np.zeros(r.n_items, dtype=bool)
+            ),
         }
     )
     return table[list(DECISION_COLUMNS)]

@@ -55,6 +55,11 @@ class Analysis:
     current_ss      current safety stock [units] (NaN = not given)
     calibration     the items whose recommended level was calibrated out of sample, and how
                     (None = none; decide/calibration.py)
+    grid_rounds     how many times the item's full-layer grid was doubled because its least
+                    cost lay at the grid's top (cost_curve.py, "Grid extension")
+    grid_capped     the least cost still lies at the top of the item's final full-layer grid
+                    (the bound 2 ** grid_extensions x the first top, or the extension budget,
+                    was reached): the recommendation is capped by the grid
     """
 
     items: pd.DataFrame
@@ -75,6 +80,8 @@ class Analysis:
     equipment_risk: Mapping[str, SupplyOutageProcess] | None
     settings: DecideSettings
     calibration: CalibratedChoice | None = None
+    grid_rounds: np.ndarray | None = None
+    grid_capped: np.ndarray | None = None
 
     @property
     def n_items(self) -> int:
@@ -199,6 +206,31 @@ def analyse(
         for f in fields:
             assembled[f][c.rows[mine]] = np.asarray(getattr(c.perf, f))[mine]
     full = Performance(**assembled)
+    grid_rounds = np.zeros(n, dtype=np.int64)
+    grid_capped = np.zeros(n, dtype=bool)
+    for layer in FULL_LAYERS:
+        rows = risk.layer_rows[layer]
+        mine = risk.full_layer[rows] == layer
+        grid_rounds[rows[mine]] = engine.grid_rounds[layer][mine]
+        grid_capped[rows[mine]] = engine.grid_capped[layer][mine]
+    if grid_rounds.any():
+        risk.notes.append(
+            f"{int((grid_rounds > 0).sum()):,} items had their least cost at the top of the "
+            f"cost curve's grid: their grids were extended (top doubled, up to "
+            f"{st.grid_extensions} times) and simulated again; "
+            + (
+                f"{int(grid_capped.sum()):,} still have it at the top of the final grid "
+                "(column grid_capped: their recommendation is capped by the grid)"
+                if grid_capped.any()
+                else "every one now has its least cost inside the grid"
+            )
+        )
+    elif grid_capped.any():
+        risk.notes.append(
+            f"{int(grid_capped.sum()):,} items have their least cost at the top of the cost "
+            "curve's grid and were not extended (settings.grid_extensions or the extension "
+            "budget): their recommendation is capped by the grid (column grid_capped)"
+        )
     annual = risk.demand_mean * risk.periods_per_year
     share = st.cover_shortage_share
     cn = curves["normal"]
@@ -284,6 +316,8 @@ def analyse(
         equipment_risk=equipment_risk,
         settings=st,
         calibration=calibration,
+        grid_rounds=grid_rounds,
+        grid_capped=grid_capped,
     )
 
 

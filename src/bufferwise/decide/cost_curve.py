@@ -21,6 +21,16 @@ Expected annual cost at level s:  h E[on hand](s) + b E[units short per year](s)
 The true expected shortage falls and the true on-hand stock rises with s; the simulated curves
 are made monotone the same way (running min / max over the grid) so that sampling noise never
 reverses them.
+
+Grid extension: an item whose least cost (tie rule, `stance.least_cost_index`) lies at the top
+of its grid in the layer that prices it (its full layer; every item of `machine_free`) has its
+cost still falling there, so the grid capped its optimum. Its grid's top is doubled (same
+number of points, same formula) and the item alone is simulated again with the same random
+numbers (its kernel streams in the whole layer), round after round, until its least cost is
+interior or `grid_extensions` rounds are spent (bound: 2 ** grid_extensions x the first top)
+or the extensions would exceed `grid_extension_share` x `sim_budget` item-periods in all;
+items still at the top are flagged (`CostEngine.grid_capped`). Each round is one kernel pass
+over the items still capped, with the budget-fitted settings of the whole curve.
 """
 
 from __future__ import annotations
@@ -32,7 +42,7 @@ import numpy as np
 
 from bufferwise.decide.risk import RiskModel
 from bufferwise.decide.settings import DecideSettings
-from bufferwise.decide.stance import tie_tolerance
+from bufferwise.decide.stance import least_cost_index, tie_tolerance
 from bufferwise.kernels.inventory import (
     DEMAND_EMPIRICAL,
     POLICY_ORDER_UP_TO,
@@ -98,6 +108,12 @@ class CostEngine:
     _normal_run: tuple[np.ndarray, Performance] | None = field(default=None, repr=False)
     # per layer: the grid's top [units] (`_upper`) of the risk model it was computed for
     _uppers: dict[str, tuple[RiskModel, np.ndarray]] = field(default_factory=dict, repr=False)
+    # per layer, positions in its rows: how many times the grid was doubled (`_extend`), and
+    # whether the least cost still lies at the top of the final grid (an item the layer prices)
+    grid_rounds: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    grid_capped: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    # item-periods simulated by grid extensions so far (bounded by grid_extension_share)
+    extension_effort: float = 0.0
 
     def layer_seed(self, layer: str) -> int:
         """Kernel seed of a layer: the same for every layer, so that an item simulated in the
@@ -305,9 +321,7 @@ class CostEngine:
             upper = np.maximum(self._upper("normal"), self._upper("disruption"))
         else:
             upper = self._upper(layer)
-        g = self.settings.grid_points
-        frac = (np.arange(g) / (g - 1)) ** 1.5
-        return upper[rows, None] * frac[None, :]
+        return upper[rows, None] * _frac(self.settings.grid_points)[None, :]
 
     def _run_curve(self, layer: str, levels: np.ndarray) -> Performance:
         """`_simulate` of a layer's curve levels [rows, K]; the disruption layer simulates only
@@ -347,6 +361,69 @@ class CostEngine:
             return None
         return np.nan_to_num(np.asarray(r.current_safety_stock, dtype=float)[rows], nan=0.0)
 
+    def _monotone(self, perf: Performance, rows: np.ndarray) -> Performance:
+        """The curve made monotone along the grid (module docstring), costs recomputed; a new
+        Performance (the simulated one may be shared with the disruption layer's reuse)."""
+        r = self.risk
+        on_hand = np.maximum.accumulate(perf.mean_on_hand, axis=1)
+        short = np.minimum.accumulate(perf.short_per_year, axis=1)
+        return Performance(
+            safety_stock=perf.safety_stock,
+            mean_on_hand=on_hand,
+            short_per_year=short,
+            fill_rate=np.maximum.accumulate(perf.fill_rate, axis=1),
+            stockout_periods_per_year=np.minimum.accumulate(perf.stockout_periods_per_year, axis=1),
+            holding_cost=on_hand * r.holding_per_year[rows, None],
+            stockout_cost=short * r.stockout_cost[rows, None],
+            fill_rate_se=perf.fill_rate_se,
+            total_cost_se=perf.total_cost_se,
+        )
+
+    def _extend(self, layer: str, perf: Performance) -> Performance:
+        """Grid extension of the layer's items whose least cost lies at their grid's top
+        (module docstring): returns the curve with those rows simulated on the extended grids
+        and records `grid_rounds` and `grid_capped` of the layer."""
+        r, st = self.risk, self.settings
+        rows = r.layer_rows[layer]
+        g = perf.safety_stock.shape[1] if perf.safety_stock.ndim == 2 else 0
+        rounds = np.zeros(rows.size, dtype=np.int64)
+        if not rows.size or g < 2:
+            self.grid_rounds[layer] = rounds
+            self.grid_capped[layer] = np.zeros(rows.size, dtype=bool)
+            return perf
+        # the items this layer prices: their full layer; machine_free prices all its items
+        mine = (
+            np.ones(rows.size, dtype=bool)
+            if layer == "machine_free"
+            else (r.full_layer[rows] == layer)
+        )
+        top = perf.safety_stock[:, -1]
+        capped = mine & (top > 0) & (least_cost_index(perf.total_cost, st) == g - 1)
+        periods = self.periods(layer)[0]
+        allowed = st.grid_extension_share * st.sim_budget
+        fields = list(Performance.__dataclass_fields__)
+        frac = _frac(g)
+        arrays: dict[str, np.ndarray] | None = None
+        for _ in range(st.grid_extensions):
+            pos = np.flatnonzero(capped)
+            if not pos.size:
+                break
+            effort = float(pos.size) * g * st.replications * periods
+            if self.extension_effort + effort > allowed:
+                break
+            self.extension_effort += effort
+            if arrays is None:
+                arrays = {f: np.array(getattr(perf, f), dtype=float) for f in fields}
+            levels = (arrays["safety_stock"][pos, -1] * 2.0)[:, None] * frac[None, :]
+            part = self._monotone(self._simulate(layer, levels, positions=pos), rows[pos])
+            for f in fields:
+                arrays[f][pos] = np.asarray(getattr(part, f))
+            rounds[pos] += 1
+            capped[pos] = least_cost_index(part.total_cost, st) == g - 1
+        self.grid_rounds[layer] = rounds
+        self.grid_capped[layer] = capped
+        return perf if arrays is None else Performance(**arrays)
+
     def curve(self, layer: str) -> LayerCurve:
         """The monotone cost curve of a layer on its grid.
 
@@ -368,16 +445,15 @@ class CostEngine:
             )
             perf = Performance(**{f: getattr(both, f)[:, :g].copy() for f in fields})
             self.evaluations -= 1  # counted when evaluated
-        perf.short_per_year = np.minimum.accumulate(perf.short_per_year, axis=1)
-        perf.stockout_periods_per_year = np.minimum.accumulate(
-            perf.stockout_periods_per_year, axis=1
-        )
-        perf.fill_rate = np.maximum.accumulate(perf.fill_rate, axis=1)
-        perf.mean_on_hand = np.maximum.accumulate(perf.mean_on_hand, axis=1)
         rows = self.risk.layer_rows[layer]
-        perf.holding_cost = perf.mean_on_hand * self.risk.holding_per_year[rows, None]
-        perf.stockout_cost = perf.short_per_year * self.risk.stockout_cost[rows, None]
+        perf = self._monotone(perf, rows)
+        perf = self._extend(layer, perf)
         return LayerCurve(layer, rows, perf)
+
+
+def _frac(g: int) -> np.ndarray:
+    """Grid fractions of the top, (k / (G - 1))^1.5, k = 0 .. G - 1 (denser near zero)."""
+    return (np.arange(g) / (g - 1)) ** 1.5
 
 
 def least_cost_level(curve: LayerCurve, settings: DecideSettings) -> np.ndarray:

@@ -34,7 +34,9 @@ hidden_loss    equipment risk is given, the item's machine has availability belo
                (current cover >= the machine's p90 outage length). Money: the buffer value
                that exists for the machine (current minus what the item would need with a
                machine that never fails, at least the p90 outage's demand) and its holding cost
-               per year; hours of machine downtime per year the buffer masks.
+               per year; the machine's down hours a year the buffer would outlast if full at
+               each stop (equipment.hidden_loss.stop_hours_ridden_out: an upper bound, not the
+               net starvation the equipment buffers table's hidden_loss_hours measures).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ import pandas as pd
 
 from bufferwise.decide.analysis import Analysis
 from bufferwise.decide.stance import STANCE_RANK, STANCES
+from bufferwise.equipment.hidden_loss import stop_hours_ridden_out
 from bufferwise.profile import demand_drift, supply_drift
 
 CODES: tuple[str, ...] = (
@@ -364,17 +367,21 @@ def diagnose(analysis: Analysis, receipts: pd.DataFrame | None = None) -> Diagno
         for_machine = min(cur[i], max(cur[i] - need_free, daily[i] * proc.p90_outage_days))
         value = for_machine * unit[i]
         holding = for_machine * risk.holding_per_year[i]
+        # the machine's down hours a year this buffer outlasts when full at each stop (an
+        # upper bound: equipment's buffers table, hidden_loss_hours, is the net starvation a
+        # pile between two machines removes, refill and both machines' stops counted)
         mean_days = proc.mean_outage_days
-        masked_days = (
-            proc.outage_rate_per_year * mean_days * (1.0 - math.exp(-cover_days / mean_days))
-            if mean_days > 0
-            else 0.0
+        down_hours = proc.outage_rate_per_year * mean_days * 24.0 if mean_days > 0 else 0.0
+        ridden_hours = stop_hours_ridden_out(
+            proc.outage_rate_per_year, mean_days * 24.0, cover_days * 24.0
         )
         text = (
             f"machine {proc.machine_id} is available only {proc.availability:.0%} of the time "
             f"({proc.outage_rate_per_year:,.0f} stops a year, p90 "
             f"{proc.p90_outage_days * 24:.1f} h); this buffer of {cover_days:.1f} days rides "
-            f"them out, masking about {masked_days * 24:,.0f} down hours a year: "
+            f"them out: full at each stop, it would outlast about {ridden_hours:,.0f} of the "
+            f"machine's {down_hours:,.0f} down hours a year (an upper bound: refill between "
+            f"stops not counted): "
             f"{_money(value)} of stock ({_money(holding)} a year in holding) is there for the "
             f"machine (with a machine that never failed the item would need {cover(need_free, i)})"
         )

@@ -300,8 +300,29 @@ def explain(analysis: Analysis, max_drivers: int = 4) -> list[str]:
         keep = [d for d in ds if d.key in ("supplier", "stockout")]
         rest = [d for d in ds if d.key not in ("supplier", "stockout")]
         chosen = sorted(keep + rest[: max(0, max_drivers - len(keep))], key=lambda d: -d.effect)
-        out.append("; ".join(d.text for d in chosen) + " " + conclusion(analysis, i, ctx))
+        out.append(
+            "; ".join(d.text for d in chosen)
+            + " "
+            + conclusion(analysis, i, ctx)
+            + grid_capped_note(analysis, i)
+        )
     return out
 
 
-__all__ = ["Driver", "conclusion", "drivers_for", "explain"]
+def grid_capped_note(analysis: Analysis, i: int) -> str:
+    """'' unless item i's least cost lies at the top of its final grid (`grid_capped`): then
+    a sentence saying that the recommendation is capped by the grid, not a cost minimum."""
+    a = analysis
+    if a.grid_capped is None or not bool(a.grid_capped[i]):
+        return ""
+    top = float(a.full.safety_stock[i, -1])
+    rounds = int(a.grid_rounds[i]) if a.grid_rounds is not None else 0
+    how = f" after {rounds} doubling{'s' if rounds != 1 else ''} of the grid" if rounds else ""
+    return (
+        f" [grid capped: the expected cost was still falling at the top of the simulated grid "
+        f"({_money(top)} units{how}); the least-cost level lies higher and this "
+        f"recommendation is bounded by the grid]"
+    )
+
+
+__all__ = ["Driver", "conclusion", "drivers_for", "explain", "grid_capped_note"]

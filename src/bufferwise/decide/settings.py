@@ -88,6 +88,14 @@ class DecideSettings:
                             100,000-item plant down to 2 years x 2 replications x 8 levels)
     min_sim_years           floor of sim_years under the budget
     min_grid_points         floor of grid_points under the budget
+    grid_extensions         the most times the grid of an item whose least cost lies at the
+                            grid's top (cost still falling there) is doubled and simulated again
+                            (that item only, same points, same random numbers); the bound of the
+                            grid is then 2 ** grid_extensions x its first top. An item still at
+                            the top after that is flagged `grid_capped` (0 = never extend)
+    grid_extension_share    the extensions may simulate at most this share of `sim_budget`
+                            item-periods in all; a round that would exceed it is not run and its
+                            items stay at their grid's top (flagged)
 
     Stance
     tie_relative            tie rule: a level within this share of the least cost is a tie
@@ -119,6 +127,8 @@ class DecideSettings:
     sim_budget: float = 2.0e9
     min_sim_years: float = 2.0
     min_grid_points: int = 8
+    grid_extensions: int = 3
+    grid_extension_share: float = 0.25
     tie_relative: float = 0.02
     tie_absolute: float = 1.0
     cover_shortage_share: float = 0.001
@@ -141,6 +151,10 @@ class DecideSettings:
         if self.sim_budget <= 0 or self.min_sim_years <= 0 or self.min_grid_points < 3:
             raise InvalidInput(
                 "settings.sim_budget and min_sim_years must be > 0, min_grid_points >= 3"
+            )
+        if self.grid_extensions < 0 or not (0 <= self.grid_extension_share <= 1):
+            raise InvalidInput(
+                "settings.grid_extensions must be >= 0 and grid_extension_share in [0, 1]"
             )
         if self.sim_years <= 0 or self.recent_days < 28:
             raise InvalidInput("settings.sim_years must be > 0 and recent_days >= 28")

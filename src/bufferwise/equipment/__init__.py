@@ -10,6 +10,7 @@ from bufferwise.equipment.hidden_loss import (
     buffer_after_improvement,
     hidden_loss,
     improvement_table,
+    stop_hours_ridden_out,
 )
 from bufferwise.equipment.item_risk import (
     SupplyOutageProcess,
@@ -106,6 +107,7 @@ __all__ = [
     "simulate_serial_line",
     "simulate_two_machine_fluid",
     "smallest_buffer",
+    "stop_hours_ridden_out",
     "teep_from_oee",
     "time_between_failures",
     "zero_buffer_production_rate",

@@ -15,6 +15,16 @@ This is the "JIT exposes problems" figure: take the buffer away and this much up
 downtime reaches the downstream machine. An improvement of MTTR (x factor < 1) or MTBF
 (x factor > 1) lets the buffer shrink: `buffer_after_improvement` is the smallest buffer that
 keeps today's production rate PR(N) with the improved machine.
+
+Not the same figure: `stop_hours_ridden_out` (used by decide's `hidden_loss` finding) counts
+the upstream machine's own down hours a year during which a buffer holding `cover` hours of
+consumption keeps the consumer supplied, *assuming the buffer is full when each stop starts*
+(exponential stops: rate x E[min(stop, cover)]). It is an upper bound of the masked hours:
+it ignores whether the feeding machine can refill the buffer between stops and the consumer's
+own stops, which the fluid model above accounts for. Where the upstream machine is the
+bottleneck (c1 e1 <= c2 e2 and the downstream never fails) the buffer cannot refill, its
+output lost in a stop is lost for the line, and masked_hours_per_year is 0 while every stop
+shorter than the cover is still "ridden out".
 """
 
 from __future__ import annotations
@@ -82,6 +92,24 @@ def hidden_loss(
         line_efficiency_no_buffer=zero.line_efficiency,
         line_efficiency_current=now.line_efficiency,
     )
+
+
+def stop_hours_ridden_out(
+    outage_rate_per_year: float, mean_outage_hours: float, cover_hours: float
+) -> float:
+    """Down hours a year of a machine that a buffer of `cover_hours` of consumption outlasts,
+    the buffer full at the start of every stop [h / year] (module docstring):
+
+        rate x E[min(X, cover)] = rate x mean x (1 - exp(-cover / mean)),  X ~ Exp(mean)
+
+    At most rate x mean (all the machine's down hours); 0 for no cover or no stops. An upper
+    bound of `HiddenLoss.masked_hours_per_year`, not the same figure."""
+    rate, mean, cover = float(outage_rate_per_year), float(mean_outage_hours), float(cover_hours)
+    if not (math.isfinite(rate) and math.isfinite(mean)) or rate <= 0 or mean <= 0:
+        return 0.0
+    if cover <= 0:
+        return 0.0
+    return rate * mean * -math.expm1(-cover / mean)
 
 
 def buffer_after_improvement(
