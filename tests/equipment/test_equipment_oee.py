@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from sme_canonical import IDEAL_CYCLE_TIME_S, MAX_GAP_S, read_sme, sme_to_canoni
 
 from bufferwise.equipment import (
     OeeConventions,
+    analyze_equipment,
     compute_oee,
     describe_conventions,
     loss_pareto,
@@ -20,6 +22,7 @@ from bufferwise.equipment import (
 )
 from bufferwise.equipment.oee import LOSS_COLUMNS
 from bufferwise.errors import InvalidInput
+from bufferwise.ingest import enforce_policy, read_with_mapping
 
 T0 = pd.Timestamp("2024-03-04 06:00")  # a Monday, the start of shift 1
 
@@ -305,6 +308,61 @@ def test_sme_retrofit_daily_roll_up_matches_whole_period(sme: pd.DataFrame) -> N
     up = rollup_oee(daily).set_index("machine_id")
     assert np.allclose(up["oee"], whole["oee"], rtol=1e-9)
     assert daily["machine_id"].nunique() == 3
+
+
+def _shipped_sme_tables(shared_data: Path, mapping: str | Path) -> dict[str, pd.DataFrame]:
+    path = shared_data / "sme_manufacturing_retrofit" / "company_A_labelled_subset.csv"
+    return enforce_policy(read_with_mapping(path, mapping)).tables
+
+
+def test_sme_retrofit_shipped_mapping(shared_data: Path, tmp_path: Path) -> None:
+    """What `bufferwise import -m sme_retrofit` + `bufferwise equipment` give (docs/equipment.md
+    section 8 states these): manual -> idle, 10 min cap and no ideal cycle time, so availability
+    is about 1, there is no performance or OEE, and every machine is ready; the test table's
+    figures need manual -> setup, a 15 min cap and ideal cycle times given by the user."""
+    t = _shipped_sme_tables(shared_data, "sme_retrofit")
+    assert t["machines"]["ideal_cycle_time_s"].isna().all()  # the data state none
+    shipped = analyze_equipment(t["machines"], t["machine_events"], t["production_counts"], None)
+    m = shipped.machines.set_index("machine_id")
+    assert m["availability"].tolist() == pytest.approx([1.0, 0.999569, 1.0], abs=1e-6)
+    assert m["performance"].isna().all() and m["oee"].isna().all()
+    assert (m["quality"] == 1.0).all()
+    assert m["total_count"].tolist() == [12223, 12940, 14904]
+    assert set(m["jit_readiness"]) == {"ready"}
+    idle_lost = analyze_equipment(
+        t["machines"],
+        t["machine_events"],
+        t["production_counts"],
+        None,
+        conventions=OeeConventions(idle="availability_loss"),
+    ).machines.set_index("machine_id")
+    assert idle_lost["availability"].tolist() == pytest.approx(
+        [0.888129, 0.546298, 0.482970], abs=1e-6
+    )
+    ready = ["ready_with_small_buffer", "not_ready", "not_ready"]
+    assert idle_lost["jit_readiness"].tolist() == ready
+
+    # the variant the docs describe: manual -> setup, 15 min, the test's ideal cycle times
+    shipped_toml = files("bufferwise") / "mappings" / "sme_retrofit.toml"
+    text = shipped_toml.read_text(encoding="utf-8")
+    variant = text.replace('"1" = "idle"', '"1" = "setup"').replace(
+        'max_gap = "10min"', f'max_gap = "{int(MAX_GAP_S // 60)}min"'
+    )
+    assert variant.count('"1" = "setup"') == 1 and variant.count('"15min"') == 2
+    (tmp_path / "sme_setup.toml").write_text(variant, encoding="utf-8")
+    v = _shipped_sme_tables(shared_data, tmp_path / "sme_setup.toml")
+    machines = v["machines"].assign(
+        ideal_cycle_time_s=v["machines"]["machine_id"].map(IDEAL_CYCLE_TIME_S)
+    )
+    vm = analyze_equipment(machines, v["machine_events"], v["production_counts"], None)
+    row = vm.machines.set_index("machine_id")
+    assert row["availability"].tolist() == pytest.approx([0.887001, 0.549557, 0.484993], abs=1e-6)
+    assert row["oee"].tolist() == pytest.approx([0.757087, 0.356524, 0.417054], abs=1e-6)
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "equipment.md").read_text("utf-8")
+    section = doc.split("## 8.", 1)[1].split("\n## ", 1)[0]
+    for figure in ("0.999569", "0.888129 / 0.546298 /\n0.482970", "0.887001", "0.757087"):
+        assert figure in section, f"docs/equipment.md section 8 lacks {figure!r}"
 
 
 def test_window_clips_events_and_shares_counts_pro_rata() -> None:

@@ -45,6 +45,16 @@ def outliers_by_rule(frame: pd.DataFrame) -> int:
     return int(((n >= 8) & (mad > 0) & (frame["q"] > med + 10 * mad)).sum())
 
 
+def _shipped_mapping_row(name: str) -> str:
+    """The row of docs/mapping.md's table of shipped mappings that names `name`."""
+    doc = Path(__file__).resolve().parents[2] / "docs" / "mapping.md"
+    rows = [
+        r for r in doc.read_text(encoding="utf-8").splitlines() if r.startswith(f"| `{name}` |")
+    ]
+    assert len(rows) == 1, f"docs/mapping.md has {len(rows)} rows for {name}"
+    return rows[0]
+
+
 # ---------------------------------------------------------------------------------- carparts
 
 
@@ -193,6 +203,17 @@ def test_scms_receipts(shared_data: Path) -> None:
     assert kept["qty_ordered"].sum() == good["Line Item Quantity"].astype(float).sum()
     assert kept["item_id"].nunique() == good["Item Description"].nunique()
     assert (kept["received_date"] >= kept["order_date"]).all()
+    # docs/mapping.md's note on this mapping states the same counts
+    note = _shipped_mapping_row("scms_receipts")
+    for text in (
+        f'{int(from_rdc.sum()):,} "From RDC"',
+        f'{int(not_captured.sum())} "Date Not Captured"',
+        f"{int(late_promised.sum())} `promised_before_ordered`",
+        f"{int(late_received.sum())} `received_before_ordered`",
+        f"{report.rows_rejected:,} rejected in all",
+        f"{report.rows_accepted:,} accepted of {report.rows_read:,}",
+    ):
+        assert text in note, f"docs/mapping.md's scms_receipts note lacks {text!r}"
 
 
 # ----------------------------------------------------------------------------------------- SME

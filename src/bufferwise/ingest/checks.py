@@ -394,7 +394,8 @@ def _gap_problems(
                 item_names[i],
                 f"has {m} missing {bucket}{'' if m == 1 else 's'} between {span} "
                 f"({', '.join(parts)}); "
-                f"missing {bucket}s are left missing, not counted as zero demand",
+                f"missing {bucket}s count as zero demand in profiles and sizing (check the export "
+                f"if they were not observed)",
                 "warning",
                 "gap",
             )
