@@ -115,15 +115,31 @@ def test_the_least_cost_level_is_chosen_up_to_the_tie_rule(decided: Decided) -> 
     cost = a.full.total_cost
     best = cost.min(axis=1)
     tol = np.maximum(a.settings.tie_absolute, a.settings.tie_relative * best)
-    rows = np.arange(a.n_items)
-    chosen = np.argmin(np.abs(a.full.safety_stock - a.recommended_ss[:, None]), axis=1)
-    assert np.allclose(a.full.safety_stock[rows, chosen], a.recommended_ss)
-    assert np.all(cost[rows, chosen] <= best + tol + 1e-9)
+    # items held at no buffer by rule (no demand, obsolete: decide/analysis.py) are jit at 0
+    ruled = a.held_at_zero != ""
+    assert np.all(a.recommended_ss[ruled] == 0.0) and np.all(a.stance_index[ruled] == 0)
+    rows = np.flatnonzero(~ruled)
+    chosen = np.argmin(np.abs(a.full.safety_stock[rows] - a.recommended_ss[rows, None]), axis=1)
+    assert np.allclose(a.full.safety_stock[rows, chosen], a.recommended_ss[rows])
+    assert np.all(cost[rows, chosen] <= best[rows] + tol[rows] + 1e-9)
     # no smaller level was within the tolerance
-    for i in rows:
-        assert not np.any(cost[i, : chosen[i]] <= best[i] + tol[i])
+    for j, i in enumerate(rows):
+        assert not np.any(cost[i, : chosen[j]] <= best[i] + tol[i])
     # and the stance is the zone of that level
-    assert np.array_equal(a.zone[rows, chosen], a.stance_index)
+    assert np.array_equal(a.zone[rows, chosen], a.stance_index[rows])
+
+
+def test_the_planted_obsolete_items_hold_no_buffer(decided: Decided) -> None:
+    # the generator stops 6 sparse items' demand 90-200 days before the end (demo/plant.py,
+    # obsolete_from); the profile flags them obsolete and decide holds them at no buffer
+    a = decided.decisions.analysis
+    truth = decided.plant.truth
+    planted = {k for k, t in truth.items.items() if t.features.get("obsolete_from")}
+    ruled = {str(a.risk.item_ids[i]) for i in np.flatnonzero(a.held_at_zero == "obsolete")}
+    assert len(planted) == 6 and ruled == planted
+    t = decided.decisions.items.set_index("item_id")
+    assert (t.loc[sorted(planted), "safety_stock"] == 0).all()
+    assert t.loc[sorted(planted), "drivers"].str.contains("obsolete, its demand stopped").all()
 
 
 def test_frontier_chart_data(decided: Decided) -> None:
@@ -195,3 +211,20 @@ def test_runs_without_receipts_or_equipment(decided: Decided) -> None:
     assert set(out.items["stance"]) <= set(STANCES)
     assert not out.items["diagnosis"].str.contains("hidden_loss").any()
     assert (out.items["risk_layer"] == "normal").all()
+
+
+def test_dogmatic_jit_names_the_current_stance_by_its_zone(decided: Decided) -> None:
+    # README "Stances": jit is zero safety stock. P-0112 holds none (current_safety_stock 0):
+    # its finding says "held jit (no safety stock)", never "held lean (0.0 days of cover)"
+    d = decided.decisions
+    t = d.items.set_index("item_id")
+    f = d.findings[d.findings["code"] == "dogmatic_jit"]
+    assert len(f)
+    assert not f["message"].str.contains(r"held lean \(0\.0 days").any()
+    for item, msg in zip(f["items"], f["message"], strict=True):
+        if t.loc[item, "current_safety_stock"] == 0:
+            assert msg.startswith("held jit (no safety stock) against")
+        else:
+            assert not msg.startswith("held jit")
+    assert t.loc["P-0112", "current_safety_stock"] == 0
+    assert f.set_index("items").loc["P-0112", "message"].startswith("held jit (no safety stock)")

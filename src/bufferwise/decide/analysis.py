@@ -60,6 +60,10 @@ class Analysis:
     grid_capped     the least cost still lies at the top of the item's final full-layer grid
                     (the bound 2 ** grid_extensions x the first top, or the extension budget,
                     was reached): the recommendation is capped by the grid
+    held_at_zero    why the item holds no buffer by rule, whatever the cost curves say: ""
+                    (no rule), "no_demand" (no demand in the whole fitting history) or
+                    "obsolete" (flagged obsolete by the demand profile); such items are jit
+                    and left out of the calibration (`zero_buffer_rule`)
     """
 
     items: pd.DataFrame
@@ -82,6 +86,7 @@ class Analysis:
     calibration: CalibratedChoice | None = None
     grid_rounds: np.ndarray | None = None
     grid_capped: np.ndarray | None = None
+    held_at_zero: np.ndarray | None = None
 
     @property
     def n_items(self) -> int:
@@ -125,6 +130,72 @@ def decide_matrix(
     if demand is None or len(demand) == 0:
         raise InvalidInput("demand is empty: decide needs each item's demand history")
     return build_demand_matrix(demand, st.bucket, item_ids=ids)
+
+
+def zero_buffer_rule(
+    item_ids: np.ndarray,
+    matrix: DemandMatrix,
+    profiles: Profiles,
+    bucket_days: float = 1.0,
+    obsolete_min_days: float = 0.0,
+) -> np.ndarray:
+    """Per item, why it holds no buffer by rule ("" = no rule): "no_demand" when its fitting
+    history holds no demand at all (every bucket of the decide matrix 0 or not observed, or
+    the demand profile classes it no_demand), else "obsolete" when the demand profile flags
+    it obsolete (a trailing run of zero periods of at least `obsolete_factor` x its ADI) and
+    its last demand lies at least `obsolete_min_days` before the end of the history (the
+    matrix's trailing zero buckets x bucket_days: on a daily bucket the profile's flag alone
+    would take a sparse item silent for two weeks for obsolete). A
+    buffer for an item that has never been or is no longer demanded is stock that waits for
+    nothing: the cost curves say so for most (no recent demand, no shortage to avoid), the
+    calibration's awakening rate would not, so the rule is stated once here."""
+    ids = [str(x) for x in item_ids]
+    out = np.full(len(ids), "", dtype=object)
+    pos = {str(k): j for j, k in enumerate(matrix.item_ids)}
+    q = np.asarray(matrix.quantity, dtype=float)
+    nz: np.ndarray = (
+        np.asarray(np.nan_to_num(q, nan=0.0) != 0, dtype=bool)
+        if q.size
+        else np.zeros((len(pos), 0), dtype=bool)
+    )
+    silent = np.asarray(~nz.any(axis=1), dtype=bool)
+    # days from the last demand to the end of the history (whole history when none)
+    last = np.where(silent, -1, nz.shape[1] - 1 - np.argmax(nz[:, ::-1], axis=1))
+    quiet_days = (nz.shape[1] - 1 - last) * float(bucket_days)
+    for i, k in enumerate(ids):
+        j = pos.get(k)
+        if j is None or silent[j]:
+            out[i] = "no_demand"
+    dem = profiles.demand
+    if dem is not None and len(dem) and "item_id" in dem:
+        first = dem.assign(_iid=dem["item_id"].astype(str)).drop_duplicates("_iid", keep="first")
+        first = first.set_index("_iid")
+        cls = first["demand_class"].astype(str) if "demand_class" in first else None
+        obs = first.get("obsolete", None)
+        for i, k in enumerate(ids):
+            if out[i]:
+                continue
+            if cls is not None and cls.get(k) == "no_demand":
+                out[i] = "no_demand"
+            elif (
+                obs is not None
+                and k in obs.index
+                and _true(obs.get(k))
+                and (j := pos.get(k)) is not None
+                and quiet_days[j] >= obsolete_min_days
+            ):
+                out[i] = "obsolete"
+    return out
+
+
+def _true(x: object) -> bool:
+    """A profile flag as stored (bool, 0/1, "true"/"false") -> bool; missing -> False."""
+    if isinstance(x, str):
+        return x.strip().lower() in ("true", "1", "yes")
+    try:
+        return bool(x) and not (isinstance(x, float) and np.isnan(x))
+    except (TypeError, ValueError):
+        return False
 
 
 def analyse(
@@ -250,6 +321,15 @@ def analyse(
         full.safety_stock, normal_cover, disruption_cover, has_disruption, risk.strategic_eligible
     )
     chosen, option_index = stance_mod.choose(full.safety_stock, full.total_cost, zone, st)
+    # no demand in the history, or obsolete: no buffer, whatever the curves (zero_buffer_rule)
+    zero_rule = zero_buffer_rule(
+        risk.item_ids, matrix, profiles, risk.bucket_days, st.obsolete_min_days
+    )
+    if not st.obsolete_no_buffer:
+        zero_rule = np.where(zero_rule == "obsolete", "", zero_rule).astype(object)
+    ruled = zero_rule != ""
+    chosen[ruled] = 0
+    option_index[ruled, 0] = 0
     rows_all = np.arange(n)
     merged = {f: np.full((n, 5), np.nan) for f in fields}
     for k in range(4):
@@ -275,6 +355,7 @@ def analyse(
             merged["safety_stock"][rows_all, chosen],
             merged["fill_rate"][rows_all, chosen],
             st,
+            exclude=ruled,
         )
         if calibration is not None:
             rows = calibration.rows
@@ -318,7 +399,8 @@ def analyse(
         calibration=calibration,
         grid_rounds=grid_rounds,
         grid_capped=grid_capped,
+        held_at_zero=zero_rule,
     )
 
 
-__all__ = ["FULL_LAYERS", "Analysis", "analyse"]
+__all__ = ["FULL_LAYERS", "Analysis", "analyse", "zero_buffer_rule"]

@@ -16,7 +16,10 @@ Decide uses it for the items it fits, after the stance is chosen by cost:
   most a bucket's mean demand or one unit: base stock in all but name), with only normal risk
   (no supplier disruption, rare outage or machine layer: the calibrated model knows none of
   these). Items silent in the recent window are included: the calibrated model gives them the
-  rate at which silent items woke up inside the history. At least `calibration_min_items` of
+  rate at which silent items woke up inside the history. Items held at no buffer by rule are
+  not (no demand anywhere in the fitting history, or flagged obsolete by the demand profile:
+  `analysis.zero_buffer_rule`); with no demand in the history they add nothing to the replayed
+  fill. At least `calibration_min_items` of
   them and `calibration_min_periods` buckets of history, else nothing changes.
 * **Target**: the fill the cost-chosen levels of those items promise together (model fill
   weighted by mean demand value): the cost trade-off decides how much service the portfolio
@@ -33,9 +36,15 @@ Decide uses it for the items it fits, after the stance is chosen by cost:
   `jit` at zero safety stock, `lean` above, since these items carry normal risk only); the
   cost curves chose the portfolio's service, the allocation chooses where the stock goes.
 * **Figures** of the chosen option at the new level: mean on hand and holding cost and stockout
-  periods (and the standard errors) from the kernel; fill rate = the calibrated target for
-  every calibrated item (the calibration guarantees the aggregate, not each item); shortage
-  and stockout cost from that fill.
+  periods (and the standard errors) from the kernel; fill rate per item = the calibrated
+  target apportioned by the calibrated model (`apportioned_fill`): each item's expected
+  shortfall under the fitted protection-demand model at its calibrated level, scaled by one
+  common factor so that the fills weighted as the target is (mean demand value) average to
+  the target (the calibration guarantees the aggregate, not each item; the model says which
+  items carry the shortfall); shortage and stockout cost from that fill and the recent mean
+  demand. These figures are the fill target's, not a least cost: a calibrated level can cost
+  more a year than JIT by the kernel's figures (which resample the recent demand, e.g. none
+  for an item silent in the recent window), and the explanation then says so.
 
 `calibrate = false` in [decide] keeps the cost-chosen levels everywhere.
 """
@@ -51,6 +60,7 @@ from bufferwise.decide.settings import DecideSettings
 from bufferwise.kernels.inventory import POLICY_ORDER_UP_TO
 from bufferwise.profile import DemandMatrix
 from bufferwise.sizing import CalibratedLevels, calibrated_order_up_to
+from bufferwise.sizing.calibrate import expected_fill
 
 #: the range the calibrated aggregate fill target is held in (module docstring)
 TARGET_RANGE = (0.5, 0.995)
@@ -84,16 +94,42 @@ class CalibratedChoice:
         )
 
 
-def eligible(engine: CostEngine) -> np.ndarray:
+def eligible(engine: CostEngine, exclude: np.ndarray | None = None) -> np.ndarray:
     """Items the calibrated levels apply to, whatever their cost-chosen stance (module
-    docstring)."""
+    docstring); `exclude` [n] bool: items held at no buffer by rule (no demand, obsolete)."""
     r = engine.risk
     every_bucket = (r.review_periods <= 1) & (
         (r.policy == POLICY_ORDER_UP_TO) | (r.order_quantity <= np.maximum(r.demand_mean, 1.0))
     )
     machine = np.zeros(r.n_items, dtype=bool)
     machine[r.layer_rows["machine_free"]] = True
-    return every_bucket & (r.full_layer == "normal") & ~machine
+    out = every_bucket & (r.full_layer == "normal") & ~machine
+    return out if exclude is None else out & ~np.asarray(exclude, dtype=bool)
+
+
+def apportioned_fill(
+    model_fill: np.ndarray, weight: np.ndarray, target: float, iterations: int = 60
+) -> np.ndarray:
+    """Per-item fill whose weighted mean is the calibrated `target`: each item's shortfall
+    under the calibrated model (1 - model_fill) scaled by one factor k, capped at 1,
+    1 - min(k (1 - model_fill), 1), k found by bisection so that
+    sum(w (1 - fill)) = (1 - target) sum(w). The target itself for every item when the model
+    expects no shortfall on any weighted item (or no weight)."""
+    short = np.clip(1.0 - np.asarray(model_fill, dtype=float), 0.0, 1.0)
+    w = np.maximum(np.asarray(weight, dtype=float), 0.0)
+    need = (1.0 - target) * w.sum()
+    if w.sum() <= 0 or (w * short).sum() <= 0:
+        return np.full(short.shape, target)
+    lo, hi = 0.0, 1.0
+    while (w * np.minimum(hi * short, 1.0)).sum() < need and hi < 1e12:
+        lo, hi = hi, hi * 2.0
+    for _ in range(iterations):
+        mid = 0.5 * (lo + hi)
+        if (w * np.minimum(mid * short, 1.0)).sum() < need:
+            lo = mid
+        else:
+            hi = mid
+    return 1.0 - np.minimum(0.5 * (lo + hi) * short, 1.0)
 
 
 def calibrate_levels(
@@ -102,10 +138,12 @@ def calibrate_levels(
     chosen_ss: np.ndarray,
     chosen_fill: np.ndarray,
     settings: DecideSettings,
+    exclude: np.ndarray | None = None,
 ) -> CalibratedChoice | None:
-    """Calibrated safety stocks for the eligible items, or None (module docstring)."""
+    """Calibrated safety stocks for the eligible items, or None (module docstring).
+    `exclude` [n] bool: items left out (held at no buffer by rule: no demand, obsolete)."""
     r = engine.risk
-    mask = eligible(engine)
+    mask = eligible(engine, exclude)
     rows = np.flatnonzero(mask)
     if rows.size < settings.calibration_min_items or matrix.quantity.shape[1] < max(
         settings.calibration_min_periods, 4
@@ -133,12 +171,15 @@ def calibrate_levels(
     perf = engine.evaluate("normal", all_ss)
     engine.release("normal")
     annual = r.demand_mean[rows] * r.periods_per_year
-    short = (1.0 - target) * annual
+    # the calibration guarantees the aggregate; each item's share of the shortfall is its own
+    # under the calibrated model at its level (module docstring, "Figures")
+    fill = apportioned_fill(expected_fill(levels.model, levels.order_up_to), weight, target)
+    short = (1.0 - fill) * annual
     performance = Performance(
         safety_stock=ss,
         mean_on_hand=perf.mean_on_hand[at, 0],
         short_per_year=short,
-        fill_rate=np.full(rows.size, target),
+        fill_rate=fill,
         stockout_periods_per_year=perf.stockout_periods_per_year[at, 0],
         holding_cost=perf.holding_cost[at, 0],
         stockout_cost=short * r.stockout_cost[rows],
@@ -148,4 +189,4 @@ def calibrate_levels(
     return CalibratedChoice(rows, ss, performance, target, levels, validation)
 
 
-__all__ = ["CalibratedChoice", "calibrate_levels", "eligible"]
+__all__ = ["CalibratedChoice", "apportioned_fill", "calibrate_levels", "eligible"]

@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from bufferwise.decide.analysis import Analysis
-from bufferwise.decide.stance import STANCE_RANK, STANCES
+from bufferwise.decide.stance import STANCE_RANK, STANCES, zones
 from bufferwise.equipment.hidden_loss import stop_hours_ridden_out
 from bufferwise.profile import demand_drift, supply_drift
 
@@ -242,6 +242,23 @@ def diagnose(analysis: Analysis, receipts: pd.DataFrame | None = None) -> Diagno
     def cover(x: float, i: int | np.integer) -> str:
         return f"{x / daily[i]:.1f} days" if daily[i] > 0 else f"{x:,.0f} units"
 
+    def held_now(i: int | np.integer) -> str:
+        """The current stance in words: the zone the current safety stock falls in (jit at
+        zero safety stock, README "Stances"), with its cover."""
+        if not cur[i] > 0:
+            return "held jit (no safety stock)"
+        at = np.array([int(i)])
+        k = int(
+            zones(
+                np.array([[cur[i]]]),
+                a.normal_cover[at],
+                a.disruption_cover[at],
+                np.array([risk.full_layer[i] != "normal"]),
+                risk.strategic_eligible[at],
+            )[0, 0]
+        )
+        return f"held {STANCES[k]} ({cover(cur[i], i)} of cover)"
+
     # dogmatic_jit
     for i in np.flatnonzero(has_cur & (rank >= STANCE_RANK["lean"])):
         excess = c_cur[i] - c_rec[i]
@@ -249,7 +266,7 @@ def diagnose(analysis: Analysis, receipts: pd.DataFrame | None = None) -> Diagno
         short_now = fill_cur[i] < st.dogmatic_max_fill_rate
         if cur[i] <= st.dogmatic_max_share * rec_ss[i] and excess >= floor and short_now:
             text = (
-                f"held lean ({cover(cur[i], i)} of cover) against a risk that calls for "
+                f"{held_now(i)} against a risk that calls for "
                 f"{cover(rec_ss[i], i)} ({STANCES[rank[i]]}): expected shortages cost "
                 f"{_money(so_cur[i])} a year, {_money(excess)} a year more than the "
                 f"recommended buffer (fill rate {fill_cur[i]:.1%} -> {fill_rec[i]:.1%})"

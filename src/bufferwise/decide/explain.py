@@ -36,6 +36,7 @@ import pandas as pd
 from bufferwise.decide.analysis import Analysis
 from bufferwise.decide.risk import pool_mean_sd
 from bufferwise.decide.stance import STANCES, tie_tolerance
+from bufferwise.profile.demand import DemandSettings
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,8 @@ class _Context:
     daily_demand: np.ndarray
     supplier_rows: dict[str, dict[str, float]]
     demand_rows: dict[str, tuple[str, float, float]]
+    calibrated: frozenset[int] = frozenset()
+    since: dict[str, str] | None = None
 
 
 def _context(analysis: Analysis) -> _Context:
@@ -87,6 +90,7 @@ def _context(analysis: Analysis) -> _Context:
         for j, key in enumerate(own["_sid"]):
             suppliers[str(key)] = {f: float(values[f][j]) for f in fields}
     demand: dict[str, tuple[str, float, float]] = {}
+    since: dict[str, str] = {}
     dem = analysis.profiles.demand
     if len(dem):
         first = dem.assign(_iid=dem["item_id"].astype(str)).drop_duplicates("_iid", keep="first")
@@ -94,6 +98,14 @@ def _context(analysis: Analysis) -> _Context:
             first["_iid"], first["demand_class"], first["adi"], first["cv2"], strict=True
         ):
             demand[str(iid)] = (str(cls), float(adi), float(cv2))
+        if "periods_since_demand" in first:
+            n_since = pd.to_numeric(first["periods_since_demand"], errors="coerce").to_numpy()
+            unit = first["bucket"].astype(str) if "bucket" in first else None
+            for j, iid in enumerate(first["_iid"]):
+                if np.isfinite(n_since[j]):
+                    b = str(unit.iloc[j]) if unit is not None else "period"
+                    since[str(iid)] = f"{int(n_since[j])} {b}{'s' if int(n_since[j]) != 1 else ''}"
+    cal = analysis.calibration
     chosen = analysis.chosen("total_cost")
     lt_mean, lt_sd = pool_mean_sd(r.lead_time_days["normal"])
     return _Context(
@@ -108,6 +120,8 @@ def _context(analysis: Analysis) -> _Context:
         daily_demand=r.daily_demand(),
         supplier_rows=suppliers,
         demand_rows=demand,
+        calibrated=frozenset(int(j) for j in cal.rows) if cal is not None else frozenset(),
+        since=since,
     )
 
 
@@ -189,7 +203,7 @@ def drivers_for(analysis: Analysis, i: int, context: _Context | None = None) -> 
             out.append(
                 Driver(
                     "demand",
-                    f"demand is {cls} (ADI {adi:.1f}, CV² {cv2:.2f}; "
+                    f"demand is {cls} ({_adi_cv2(adi, cv2)}"
                     f"{share_d:.0%} of the lead-time-demand variance)",
                     effect,
                 )
@@ -240,6 +254,19 @@ def drivers_for(analysis: Analysis, i: int, context: _Context | None = None) -> 
     return out
 
 
+def _adi_cv2(adi: float, cv2: float) -> str:
+    """'ADI a, CV² c; ' with the figures the profile could measure (too few demands leave them
+    undefined: said in words, never as nan)."""
+    parts = [f"ADI {adi:.1f}"] if math.isfinite(adi) else []
+    if math.isfinite(cv2):
+        parts.append(f"CV² {cv2:.2f}")
+    if not parts:
+        return "too few demands to measure ADI and CV²; "
+    if len(parts) == 1:
+        parts.append("CV² not measurable")
+    return ", ".join(parts) + "; "
+
+
 def _more_or_less(amount: float, what: str) -> str:
     """'X more in <what>' for amount >= 0, else 'X less in <what>'."""
     return f"{_money(abs(amount))} {'more' if amount >= 0 else 'less'} in {what}"
@@ -249,7 +276,12 @@ def conclusion(analysis: Analysis, i: int, context: _Context | None = None) -> s
     """'-> hold N days of cover (stance, S units); JIT would cost X a year more in total (Y more
     in expected shortages, Z less in holding)', with X = C(jit) - C(recommended) (decision table:
     jit_annual_cost - expected_annual_cost), Y and Z the same differences of the expected annual
-    stockout and holding costs (X = Y - Z). `context` as for `drivers_for`."""
+    stockout and holding costs (X = Y - Z). `context` as for `drivers_for`.
+
+    Without recent demand the cover is said in units ("no recent demand to cover in days"),
+    never as NaN days. An item held at no buffer by rule (`Analysis.held_at_zero`) says why in
+    plain words. A calibrated item (decide/calibration.py) says that its level is set by the
+    fill target, not by cost, and, when JIT is cheaper by the expected figures, by how much."""
     a = analysis
     ctx = context if context is not None else _context(a)
     k = int(a.stance_index[i])
@@ -257,6 +289,19 @@ def conclusion(analysis: Analysis, i: int, context: _Context | None = None) -> s
     daily = float(ctx.daily_demand[i])
     costs = ctx.option_cost[i]
     c_rec = float(costs[k])
+    rule = str(a.held_at_zero[i]) if a.held_at_zero is not None else ""
+    since = (ctx.since or {}).get(str(a.risk.item_ids[i]), "periods")
+    if rule == "no_demand":
+        return (
+            "-> hold no buffer (jit): no demand at all in its history "
+            f"({a.matrix.quantity.shape[1]} {a.matrix.bucket}s), nothing to cover"
+        )
+    if rule == "obsolete":
+        return (
+            "-> hold no buffer (jit): obsolete, its demand stopped (the last "
+            f"{since} without any, at least {_OBSOLETE_FACTOR:g} times its usual "
+            "interval between demands); stock for it would wait for demand that has ended"
+        )
     if k == 0:
         if daily <= 0:
             return "-> hold no buffer (jit): no recent demand to cover"
@@ -280,15 +325,39 @@ def conclusion(analysis: Analysis, i: int, context: _Context | None = None) -> s
             f"-> hold no buffer (jit); a {STANCES[nxt]} buffer of {cover:.1f} days would cost "
             f"{_money(more)} a year more than it saves"
         )
-    cover = ss / daily if daily > 0 else float("nan")
+    held = (
+        f"hold {ss / daily:.1f} days of cover ({STANCES[k]}, {_money(ss)} units)"
+        if daily > 0
+        else f"hold {_money(ss)} units ({STANCES[k]}; no recent demand to cover in days)"
+    )
     more = float(costs[0]) - c_rec
     shortages = float(a.options.stockout_cost[i, 0] - a.options.stockout_cost[i, k])
     holding = float(a.options.holding_cost[i, 0] - a.options.holding_cost[i, k])
-    return (
-        f"-> hold {cover:.1f} days of cover ({STANCES[k]}, {_money(ss)} units); JIT would cost "
-        f"{_money(abs(more))} a year {'more' if more >= 0 else 'less'} in total "
+    split = (
         f"({_more_or_less(shortages, 'expected shortages')}, {_more_or_less(holding, 'holding')})"
     )
+    cal = a.calibration
+    if cal is not None and i in ctx.calibrated:
+        # the level is the fill target's (decide/calibration.py), not the least cost's
+        basis = (
+            f"-> {held}: level set by the fill target, not by cost (base stock calibrated "
+            f"out of sample to the {cal.target:.1%} portfolio fill; this item "
+            f"{float(a.chosen('fill_rate')[i]):.1%})"
+        )
+        if more >= 0:
+            return f"{basis}; JIT would cost {_money(more)} a year more in total {split}"
+        return (
+            f"{basis}; by the expected figures it costs {_money(-more)} a year more than JIT "
+            f"{split}"
+        )
+    return (
+        f"-> {held}; JIT would cost {_money(abs(more))} a year "
+        f"{'more' if more >= 0 else 'less'} in total {split}"
+    )
+
+
+#: the demand profile's default obsolete_factor, quoted in the obsolete conclusion
+_OBSOLETE_FACTOR = DemandSettings().obsolete_factor
 
 
 def explain(analysis: Analysis, max_drivers: int = 4) -> list[str]:

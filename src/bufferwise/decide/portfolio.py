@@ -193,7 +193,8 @@ def _uniform(a: Analysis, c: _Curves, days: float) -> tuple[float, float, float,
 
 
 def positions(a: Analysis) -> list[tuple[str, float, float, float, float, float]]:
-    """The current and recommended points (simulated, not interpolated)."""
+    """The current and recommended points (simulated, not interpolated). The current point's
+    fill rate is NaN when no item has a current level (nothing to price)."""
     unit = a.risk.unit_cost
     dv = float((a.risk.demand_mean * a.risk.periods_per_year * unit).sum())
     out = []
@@ -211,6 +212,8 @@ def positions(a: Analysis) -> list[tuple[str, float, float, float, float, float]
                 a.chosen("short_per_year"),
             )
         fill = 1.0 - float((short * unit).sum()) / dv if dv > 0 else 1.0
+        if k is None and not np.isfinite(a.current_ss).any():
+            fill = np.nan  # no current level imported: the fill now is unknown, not 100 %
         out.append(
             (name, np.nan, float((ss * unit).sum()), float(so.sum()), float(hold.sum()), fill)
         )

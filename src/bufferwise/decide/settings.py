@@ -109,6 +109,16 @@ class DecideSettings:
                             promised (true by default)
     calibration_min_items   fewer such items: not calibrated (one knob needs a portfolio)
     calibration_min_periods fewer buckets of history: not calibrated (half fits, half replays)
+
+    Items held at no buffer (decide/analysis.py, `zero_buffer_rule`): an item with no demand in
+    its whole fitting history always is
+    obsolete_no_buffer      an item the demand profile flags obsolete (trailing run of zero
+                            periods >= 3 x its ADI) is held at no buffer too (true by default;
+                            false leaves it to the cost curves and the calibration, which
+                            stocks it at its own rate)
+    obsolete_min_days       ... and only when its last demand lies at least this many days
+                            before the end of the history (90; the profile's flag counts
+                            periods, which on a daily bucket are days)
     """
 
     bucket: str = "day"
@@ -135,6 +145,8 @@ class DecideSettings:
     calibrate: bool = True
     calibration_min_items: int = 20
     calibration_min_periods: int = 12
+    obsolete_no_buffer: bool = True
+    obsolete_min_days: float = 90.0
     diagnose: DiagnoseSettings = field(default_factory=DiagnoseSettings)
 
     def __post_init__(self) -> None:
