@@ -25,6 +25,7 @@ def register(app: typer.Typer) -> None:
 def analyze_cmd(
     paths: list[Path] | None = typer.Argument(
         None,
+        metavar="PATHS",
         help="Optional files or folders to import first (as `bufferwise import`); without them "
         "the job runs on what is stored.",
     ),
@@ -64,23 +65,31 @@ def analyze_cmd(
         check_out_dir(out)  # fail before the analysis runs, not after it is stored
         url = resolve_db_url()
         total = sum(STAGE_WEIGHTS.values())
-        with progress("analyze", total=total) as advance:
-            seen: set[str] = set()
+        imported: list[object] = []
+        try:
+            with progress("analyze", total=total) as advance:
+                seen: set[str] = set()
 
-            def report_stage(stage: str, done: int, n: int) -> None:
-                if stage not in seen:
-                    seen.add(stage)
-                    advance(STAGE_WEIGHTS.get(stage, 0))
+                def report_stage(stage: str, done: int, n: int) -> None:
+                    if stage not in seen:
+                        seen.add(stage)
+                        advance(STAGE_WEIGHTS.get(stage, 0))
 
-            result = analyze(
-                url,
-                settings,
-                paths=tuple(paths or ()),
-                mapping=mapping,
-                import_mode="skip" if skip_bad_rows else "default",
-                seed=seed,
-                progress=report_stage,
-            )
+                result = analyze(
+                    url,
+                    settings,
+                    paths=tuple(paths or ()),
+                    mapping=mapping,
+                    import_mode="skip" if skip_bad_rows else "default",
+                    seed=seed,
+                    progress=report_stage,
+                    on_import=imported.append,
+                )
+        finally:
+            # the import report, as `bufferwise import` prints it (rejected rows, warnings),
+            # also when the analysis after a successful import failed
+            for batch in imported:
+                _show_import(batch, fmt, url)
         written = _write_outputs(result, out, report)
         summary = summarize(result)
         if fmt is OutputFormat.table:
@@ -89,6 +98,21 @@ def analyze_cmd(
             emit_rows([summary], fmt)
 
     run_guarded(body)
+
+
+def _show_import(summary: object, fmt: OutputFormat, url: str) -> None:
+    """`bufferwise import`'s report of the files given; with --format csv / json it goes to
+    stderr, so that stdout holds the summary alone."""
+    import sys
+    from contextlib import redirect_stdout
+
+    from bufferwise.cli.data import print_import_report
+
+    if fmt is OutputFormat.table:
+        print_import_report(summary, OutputFormat.table, url)
+        return
+    with redirect_stdout(sys.stderr):
+        print_import_report(summary, OutputFormat.table, url)
 
 
 #: the HTML report's file name in --out
@@ -159,8 +183,9 @@ def _print_summary(s: dict[str, object], url: str, written: list[Path]) -> None:
         f"recommended {s['buffer_value_recommended']:,.0f} "
         f"(cash freed {s['cash_freed']:,.0f}, cash needed {s['cash_needed']:,.0f})"
     )
+    now = float(s["expected_fill_rate_now"])  # type: ignore[arg-type]
     console.print(
-        f"expected fill rate: now {float(s['expected_fill_rate_now']):.1%}, "  # type: ignore[arg-type]
+        f"expected fill rate: now {'n/a' if now != now else f'{now:.1%}'}, "
         f"recommended {float(s['expected_fill_rate_recommended']):.1%}"  # type: ignore[arg-type]
     )
     console.print("top findings (money per year):")

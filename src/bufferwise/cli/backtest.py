@@ -18,6 +18,7 @@ from bufferwise.cli.common import (
     progress,
     resolve_db_url,
     run_guarded,
+    usage_error,
 )
 
 DATASET_COLUMNS = (
@@ -96,7 +97,7 @@ def backtest_cmd(
     ),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="Output format."),
     limit: int = typer.Option(
-        200, "--limit", help="Rows to print in table format (csv/json print all)."
+        200, "--limit", min=1, help="Rows to print in table format (csv/json print all)."
     ),
 ) -> None:
     """Backtest buffer decisions: fit on the first part, replay the held-out demand."""
@@ -104,8 +105,12 @@ def backtest_cmd(
     def body() -> None:
         import pandas as pd
 
-        from bufferwise.errors import InvalidInput
-
+        # option values and combinations: usage errors (exit code 2)
+        if use_decide and not dataset:
+            raise usage_error("--decide needs --dataset carparts")
+        for t in target or ():
+            if not 0.0 < t < 1.0:
+                raise usage_error(f"--target {t:g}: expected a fill rate in (0, 1), e.g. 0.95")
         if dataset and use_decide:
             from bufferwise.services.backtest import decide_dataset_backtest
             from bufferwise.settings import load_settings
@@ -121,15 +126,10 @@ def backtest_cmd(
                 )
                 emit_frame(res.totals, fmt, title=title, columns=PLANT_COLUMNS, limit=limit)
             return
-        if use_decide:
-            raise InvalidInput("--decide needs --dataset carparts")
         if dataset:
             from bufferwise.services.backtest import DEFAULT_TARGETS, dataset_backtest
 
             targets = tuple(target) if target else DEFAULT_TARGETS
-            for t in targets:
-                if not 0.0 < t < 1.0:
-                    raise InvalidInput(f"--target {t}: expected a fill rate in (0, 1), e.g. 0.95")
             frames = []
             with progress("backtest", total=len(dataset)) as advance:
                 for name in dataset:

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
+from typer.core import TyperArgument, TyperCommand
 
 from bufferwise.errors import BufferwiseError, ImportRejected, InvalidInput
 
@@ -30,12 +32,13 @@ if not console.is_terminal and "COLUMNS" not in os.environ:
 DEFAULT_DB_FILE = "bufferwise.db"
 
 # Exit codes: 0 ok, 1 bad input / rejected import, 2 usage (click / typer), 3 storage,
-# 4 unexpected, 130 interrupted.
+# 4 unexpected, 130 interrupted, 141 output pipe closed early (`bufferwise size | head`).
 EXIT_INPUT = 1
 EXIT_USAGE = 2  # click's usage error: raise typer.BadParameter in a command body
 EXIT_STORAGE = 3
 EXIT_BUG = 4
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool killed by the signal
 
 
 class OutputFormat(StrEnum):
@@ -145,7 +148,7 @@ def emit_rows(
 ) -> None:
     """Print rows as a rich table, CSV or JSON (to stdout)."""
     if fmt is OutputFormat.json:
-        sys.stdout.write(json.dumps(list(rows), default=_json_default, indent=1) + "\n")
+        write_json(list(rows))
         return
     columns: list[str] = list(rows[0].keys()) if rows else []
     if fmt is OutputFormat.csv:
@@ -180,14 +183,59 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
-def _json_default(v: Any) -> Any:
-    if v != v:  # NaN / NaT
+def write_json(payload: Any) -> None:
+    """Write `payload` to stdout as strict JSON: every JSON output of the command line goes
+    through here. NaN, NaT, pd.NA and +-inf become null (bare NaN / Infinity are not JSON),
+    numpy scalars plain numbers, dates ISO text, anything else its text."""
+    text = json.dumps(_jsonable(payload), indent=1, allow_nan=False)
+    sys.stdout.write(text + "\n")
+
+
+def _jsonable(v: Any) -> Any:
+    """`v` with every value JSON can carry as it is (see `write_json`)."""
+    if v is None or isinstance(v, bool | str):
+        return v
+    if isinstance(v, Mapping):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, list | tuple | set | frozenset):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float):
+        return float(v) if math.isfinite(v) else None
+    if hasattr(v, "tolist") and getattr(v, "ndim", 0) > 0:  # a numpy array
+        return _jsonable(v.tolist())
+    try:
+        missing = bool(v != v)  # NaN, NaT; pd.NA has no truth value
+    except TypeError:
+        return None
+    if missing:
         return None
     if hasattr(v, "isoformat"):
         return v.isoformat()
-    if hasattr(v, "item"):
-        return v.item()
+    if hasattr(v, "item"):  # a numpy scalar
+        return _jsonable(v.item())
     return str(v)
+
+
+class PlainUsageCommand(TyperCommand):
+    """A command whose usage line names its arguments the usual way, `PATHS...` (required)
+    and `[PATHS]...` (optional): typer's own line writes `{paths}...`, which reads as a
+    placeholder left unfilled. Every command gets it (cli.main)."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, TyperArgument):
+                name = param.metavar or (param.name or "").upper()
+                if not param.required:
+                    name = f"[{name}]"
+                if param.nargs != 1:
+                    name += "..."
+                pieces.append(name)
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
 
 
 T = TypeVar("T")
@@ -204,6 +252,12 @@ def _usage_error_types() -> tuple[type[Exception], ...]:
 USAGE_ERRORS = _usage_error_types()
 
 
+def usage_error(message: str) -> Exception:
+    """A usage error (exit code 2) whose message names the options itself, to raise in a
+    command body: `raise usage_error("--target 1.5: expected a fill rate in (0, 1)")`."""
+    return USAGE_ERRORS[0](message)
+
+
 def run_guarded(fn: Callable[[], T]) -> T:
     """Run a command body; turn known errors into one clear line and an exit code."""
     try:
@@ -216,6 +270,9 @@ def run_guarded(fn: Callable[[], T]) -> T:
         raise typer.Exit(EXIT_STORAGE) from None
     except typer.Exit:
         raise
+    except BrokenPipeError:
+        # the reader of stdout went away (`bufferwise size -f csv | head -1`): nothing to say
+        quiet_broken_pipe()
     except USAGE_ERRORS:
         # wrong use of the command (BadParameter included): click reports it, exit code 2
         raise
@@ -242,6 +299,35 @@ def run_guarded(fn: Callable[[], T]) -> T:
             markup=True,
         )
         raise typer.Exit(EXIT_BUG) from None
+
+
+def quiet_broken_pipe() -> NoReturn:
+    """Exit quietly (EXIT_BROKEN_PIPE) when stdout's reader has closed the pipe: stdout is
+    pointed at the null device so that the interpreter's last flush does not fail again (the
+    idiom of the Python docs, signal module, "Note on SIGPIPE")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # stdout is not a file (tests capture it): nothing is flushed to a pipe
+    raise typer.Exit(EXIT_BROKEN_PIPE)
+
+
+def checked_option(option: str, section: str, key: str, value: Any) -> Any:
+    """A command-line option's value checked as the settings file's `[section] key` is
+    (`bufferwise.settings.CHECKS`) and returned; a bad one is a usage error (exit code 2)
+    naming the option as typed: `Invalid value for '--target': 1.5: expected a share ...`."""
+    from bufferwise.errors import SettingsError
+    from bufferwise.settings import CHECKS
+
+    source, name = "\x00source", "\x00key"
+    try:
+        return CHECKS[(section, key)](source, name, value)
+    except SettingsError as exc:
+        text = str(exc)
+        prefix = f"{source}: {name} = "
+        text = text[len(prefix) :] if text.startswith(prefix) else text
+        raise typer.BadParameter(text, param_hint=f"'{option}'") from None
 
 
 def _report(exc: Exception, problems: Sequence[Any], limit: int = 20) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -16,10 +17,12 @@ from bufferwise.cli.common import (
     progress,
     resolve_db_url,
     run_guarded,
+    write_json,
 )
 
 PATHS_ARG = typer.Argument(
     ...,
+    metavar="PATHS",
     help="Files to read, or folders holding canonical files named after the tables "
     "(items.csv, demand.csv, receipts.csv, machines.csv, machine_events.csv, "
     "production_counts.csv, wip_buffers.csv; .xlsx and .parquet too).",
@@ -32,10 +35,24 @@ MAPPING_OPT = typer.Option(
     help="Mapping file (TOML) or the name of a shipped mapping (e.g. scms_receipts) that turns "
     "a foreign export into canonical tables. See docs/mapping.md.",
 )
+
+
+def _canonical_table(value: str | None) -> str | None:
+    """--table: a canonical table's name, else a usage error (exit code 2)."""
+    from bufferwise.model import TABLES
+
+    if value is not None and value not in TABLES:
+        raise typer.BadParameter(
+            f"{value!r} is not a canonical table (expected one of {', '.join(TABLES)})"
+        )
+    return value
+
+
 TABLE_OPT = typer.Option(
     None,
     "--table",
     "-t",
+    callback=_canonical_table,
     help="Canonical table of a file that needs no mapping (default: the file's name).",
 )
 FORMAT_OPT = typer.Option(OutputFormat.table, "--format", "-f", help="Output format.")
@@ -99,7 +116,7 @@ def import_cmd(
             summary = import_files(
                 url, paths, mapping=mapping, table=table, mode=mode, progress=advance
             )
-        _print_import(summary, fmt, url)
+        print_import_report(summary, fmt, url)
 
     run_guarded(body)
 
@@ -118,15 +135,8 @@ def validate_cmd(
 
         summary = validate_files(paths, mapping=mapping, table=table, db_url=resolve_db_url())
         if fmt is OutputFormat.json:
-            import json
-            import sys
-
-            sys.stdout.write(
-                json.dumps(
-                    {"files": summary.rows(), "problems": problems_as_rows(summary.batch.problems)},
-                    indent=1,
-                )
-                + "\n"
+            write_json(
+                {"files": summary.rows(), "problems": problems_as_rows(summary.batch.problems)}
             )
         else:
             emit_rows(summary.rows(), fmt, title="validation (nothing written)")
@@ -137,48 +147,73 @@ def validate_cmd(
     run_guarded(body)
 
 
-def status_cmd(fmt: OutputFormat = FORMAT_OPT) -> None:
+class StatusTable(StrEnum):
+    tables = "tables"
+    imports = "imports"
+
+
+def status_cmd(
+    table: StatusTable | None = typer.Option(
+        None,
+        "--table",
+        "-t",
+        help="Print one table: tables (rows per table) or imports. Needed with --format csv "
+        "(one table per call); default: both (json: one object holding both).",
+    ),
+    fmt: OutputFormat = FORMAT_OPT,
+) -> None:
     """What is stored: rows per table, and every import with its counts."""
 
     def body() -> None:
         from bufferwise.services.imports import stored_status
 
+        if fmt is OutputFormat.csv and table is None:
+            raise typer.BadParameter(
+                "csv holds one table: give --table tables or --table imports",
+                param_hint="'--format csv'",
+            )
         url = existing_db_url()
         st = stored_status(url)
         tables = [{"table": k, "rows": v} for k, v in st["tables"].items()]
         imports = [_import_row(r) for r in st["imports"]]
-        if fmt is OutputFormat.json:
-            import json
-            import sys
-
-            sys.stdout.write(
-                json.dumps(
-                    {"database": url, "tables": tables, "imports": imports}, default=str, indent=1
-                )
-                + "\n"
+        if table is not None:
+            emit_rows(
+                tables if table is StatusTable.tables else imports,
+                fmt,
+                title=f"stored in {url}" if table is StatusTable.tables else "imports",
             )
+            return
+        if fmt is OutputFormat.json:
+            write_json({"database": url, "tables": tables, "imports": imports})
             return
         emit_rows(tables, fmt, title=f"stored in {url}")
         if imports:
             emit_rows(imports, fmt, title="imports")
+            console.print(
+                "batch_inserted / batch_updated: what the whole batch (the files imported "
+                "together) added / updated, not each file's own"
+            )
 
     run_guarded(body)
 
 
 def _import_row(rec: object) -> dict[str, object]:
-    """The columns of an import record worth a glance (JSON output keeps the same ones)."""
+    """The columns of an import record worth a glance (JSON output keeps the same ones).
+    Rows inserted / updated are stored per batch (the files of one `import` are merged into
+    the tables together), so they are the batch's, named so, with the batch's id."""
     r = _record_row(rec)
     finished = r.get("finished_at")
     return {
         "import": r.get("import_id"),
+        "batch": str(r.get("batch_id", ""))[:8],
         "file": Path(str(r.get("file", ""))).name,
         "mapping": r.get("mapping"),
         "read": r.get("rows_read"),
         "accepted": r.get("rows_accepted"),
         "rejected": r.get("rows_rejected"),
         "warned": r.get("rows_warned"),
-        "inserted": r.get("rows_inserted"),
-        "updated": r.get("rows_updated"),
+        "batch_inserted": r.get("rows_inserted"),
+        "batch_updated": r.get("rows_updated"),
         "status": r.get("status"),
         "finished": finished.strftime("%Y-%m-%d %H:%M")
         if hasattr(finished, "strftime")
@@ -223,19 +258,16 @@ def demo_cmd(
         url = resolve_db_url()
         with progress("importing", total=len(TABLES)) as advance:
             summary = import_files(url, [out], progress=advance)
-        _print_import(summary, OutputFormat.table, url)
+        print_import_report(summary, OutputFormat.table, url)
 
     run_guarded(body)
 
 
-def _print_import(summary: object, fmt: OutputFormat, url: str) -> None:
+def print_import_report(summary: object, fmt: OutputFormat, url: str) -> None:
     """Per-file counts, what storing did, and the problems found."""
     rows = summary.rows()  # type: ignore[attr-defined]
     result = summary.result  # type: ignore[attr-defined]
     if fmt is OutputFormat.json:
-        import json
-        import sys
-
         payload = {
             "database": url,
             "files": rows,
@@ -247,7 +279,7 @@ def _print_import(summary: object, fmt: OutputFormat, url: str) -> None:
             "message": result.message,
             "problems": [p.as_dict() for p in summary.batch.problems],  # type: ignore[attr-defined]
         }
-        sys.stdout.write(json.dumps(payload, default=str, indent=1) + "\n")
+        write_json(payload)
         return
     emit_rows(rows, fmt, title="read and checked")
     emit_rows(

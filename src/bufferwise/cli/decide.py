@@ -38,7 +38,7 @@ def decide_cmd(
     ),
     seed: int | None = typer.Option(None, "--seed", help="Seed of every simulation."),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="Output format."),
-    limit: int = typer.Option(30, "--limit", help="Rows to print in table format."),
+    limit: int = typer.Option(30, "--limit", min=1, help="Rows to print in table format."),
 ) -> None:
     """Each stored item's stance (jit, lean, buffer, strategic), its levels, the drivers behind
     it and what the current policy gets wrong; stored as a 'decide' run."""
@@ -85,14 +85,16 @@ def _compact(r: dict[object, object]) -> dict[str, str]:
 
 
 def scenario_cmd(
-    file: Path = typer.Argument(..., help="Scenario file (TOML, [[scenarios]] tables)."),
+    file: Path = typer.Argument(
+        ..., metavar="FILE", help="Scenario file (TOML, [[scenarios]] tables)."
+    ),
     detail: bool = typer.Option(False, "--detail", help="Print the per-item table too."),
     settings_file: Path | None = typer.Option(
         None, "--settings", "-s", help="Settings file (TOML); see docs/settings.md."
     ),
     seed: int | None = typer.Option(None, "--seed", help="Seed of every simulation."),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="Output format."),
-    limit: int = typer.Option(30, "--limit", help="Rows of the per-item table to print."),
+    limit: int = typer.Option(30, "--limit", min=1, help="Rows of the per-item table to print."),
 ) -> None:
     """Run what-if scenarios (supplier outage, demand change, lead times x k, machine MTTR x k)
     on the whole portfolio with the current and the recommended buffers: before / after."""

@@ -11,6 +11,7 @@ import typer
 
 from bufferwise.cli.common import (
     OutputFormat,
+    checked_option,
     console,
     emit_frame,
     progress,
@@ -79,13 +80,23 @@ def equipment_cmd(
 
         # the settings file (or its defaults), as `bufferwise analyze` reads it; the options
         # given on the command line win over it
+        # a bad option value is a usage error (exit code 2) naming the option, checked as the
+        # settings file's key is; a bad settings file stays exit code 1
+        numbers = {
+            "micro_stop_threshold_s": ("--micro-stop-s", micro_stop_s),
+            "target_line_efficiency": ("--target-line-efficiency", target),
+        }
+        checked = {
+            key: checked_option(option, "equipment", key, value)
+            for key, (option, value) in numbers.items()
+            if value is not None
+        }
         settings = load_settings(settings_file)
         given: dict[str, Any] = {
             "setup": setup.value if setup is not None else None,
             "idle": idle.value if idle is not None else None,
             "starved_blocked": starved_blocked.value if starved_blocked is not None else None,
-            "micro_stop_threshold_s": micro_stop_s,
-            "target_line_efficiency": target,
+            **checked,
         }
         eq = dataclasses.replace(
             settings.equipment, **{k: v for k, v in given.items() if v is not None}

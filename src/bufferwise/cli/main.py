@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import sys
 
 import typer
+from typer.core import TyperCommand
 
 from bufferwise import __version__
-from bufferwise.cli.common import State
+from bufferwise.cli.common import PlainUsageCommand, State, quiet_broken_pipe
 
 app = typer.Typer(
     name="bufferwise",
@@ -65,6 +67,19 @@ for _name in COMMAND_MODULES:
         continue
     _mod.register(app)
 
+for _info in app.registered_commands:  # usage lines: PATHS..., not {paths}...
+    if _info.cls in (None, TyperCommand):
+        _info.cls = PlainUsageCommand
+
 
 def main() -> None:
-    app()
+    try:
+        try:
+            app()
+        finally:
+            sys.stdout.flush()  # here, not at exit: a closed pipe is caught below
+    except BrokenPipeError:
+        try:
+            quiet_broken_pipe()
+        except typer.Exit as exc:
+            sys.exit(exc.exit_code)

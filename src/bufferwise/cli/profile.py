@@ -88,7 +88,7 @@ def profile_cmd(
     ),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="Output format."),
     limit: int = typer.Option(
-        30, "--limit", help="Rows to print in table format (csv/json print all)."
+        30, "--limit", min=1, help="Rows to print in table format (csv/json print all)."
     ),
     out: Path | None = typer.Option(
         None, "--out", help="Also write demand.csv, supply.csv, disruptions.csv here."

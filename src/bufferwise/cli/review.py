@@ -72,7 +72,7 @@ def review_cmd(
     ),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="Output format."),
     limit: int = typer.Option(
-        50, "--limit", help="Rows to print in table format (csv/json print all)."
+        50, "--limit", min=1, help="Rows to print in table format (csv/json print all)."
     ),
 ) -> None:
     """Items never decided, or whose recommended level moved or stance changed since the last
@@ -164,7 +164,7 @@ def approve_cmd(
     ),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="Output format."),
     limit: int = typer.Option(
-        30, "--limit", help="Approved rows to print in table format (csv/json print all)."
+        30, "--limit", min=1, help="Approved rows to print in table format (csv/json print all)."
     ),
 ) -> None:
     """Approve the latest recommendations (all, by filter or by item) as new policy versions;
@@ -215,7 +215,7 @@ def reject_cmd(
     ),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="Output format."),
     limit: int = typer.Option(
-        30, "--limit", help="Rejected rows to print in table format (csv/json print all)."
+        30, "--limit", min=1, help="Rejected rows to print in table format (csv/json print all)."
     ),
 ) -> None:
     """Reject the latest recommendations (all, by filter or by item), with the reason: each
@@ -281,9 +281,26 @@ def _decide(
     run_guarded(body)
 
 
+def _require_known_item(db_url: str, item_id: str) -> None:
+    """InvalidInput (exit code 1) when `item_id` is not among the stored items."""
+    from bufferwise.errors import InvalidInput
+    from bufferwise.storage import open_repository
+
+    repo = open_repository(db_url)
+    try:
+        known = len(repo.read_table("items", item_id=item_id)) > 0
+    finally:
+        repo.close()
+    if not known:
+        raise InvalidInput(
+            f"unknown item {item_id!r}: no stored item has this id (ids are case-sensitive; "
+            "see `bufferwise decide` or your items file)"
+        )
+
+
 def history_cmd(
     item_id: str = typer.Argument(
-        ..., help="The item whose versions (approvals and rejections) to list."
+        ..., metavar="ITEM_ID", help="The item whose versions (approvals and rejections) to list."
     ),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="Output format."),
 ) -> None:
@@ -291,9 +308,15 @@ def history_cmd(
     and the ones turned down."""
 
     def body() -> None:
+        from bufferwise.errors import InvalidInput
         from bufferwise.services.review import history_database
 
-        hist = history_database(existing_db_url(), item_id)
+        url = existing_db_url()
+        try:
+            hist = history_database(url, item_id)
+        except InvalidInput:
+            _require_known_item(url, item_id)  # no history: say so when the item is unknown
+            raise
         shown = [c for c in hist.columns if c != "item_id"]  # table format: in the title
         emit_frame(hist, fmt, title=f"policy history of {item_id}", columns=shown)
 

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from bufferwise.cli.common import (
     OutputFormat,
+    checked_option,
     emit_frame,
     progress,
     resolve_db_url,
     run_guarded,
 )
+
+
+class ServiceType(StrEnum):
+    """[sizing] service_type's values (bufferwise.settings.SERVICE_TYPES)."""
+
+    fill_rate = "fill_rate"
+    cycle_service = "cycle_service"
 
 
 class Method(StrEnum):
@@ -39,7 +48,7 @@ def size_cmd(
         "--target",
         help='Service target: a share such as 0.95, or "cost_optimal". Default: the settings.',
     ),
-    service_type: str | None = typer.Option(
+    service_type: ServiceType | None = typer.Option(
         None, "--service-type", help="fill_rate (type 2) or cycle_service (type 1)."
     ),
     settings_file: Path | None = typer.Option(
@@ -50,7 +59,7 @@ def size_cmd(
     ),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="Output format."),
     limit: int = typer.Option(
-        30, "--limit", help="Rows to print in table format (csv/json print all)."
+        30, "--limit", min=1, help="Rows to print in table format (csv/json print all)."
     ),
 ) -> None:
     """Size every stored item's safety stock and reorder level (analytic, empirical, simulation)."""
@@ -59,19 +68,19 @@ def size_cmd(
         import dataclasses
 
         from bufferwise.services.sizing import size_database
-        from bufferwise.settings import load_settings, parse_settings
+        from bufferwise.settings import load_settings
         from bufferwise.sizing import OUTPUT_COLUMNS
 
+        # option values first: a bad one is a usage error (exit code 2) naming the option
+        given: dict[str, Any] = {}
+        if target is not None:
+            value = target if target == "cost_optimal" else _share(target)
+            given["service_target"] = checked_option("--target", "sizing", "service_target", value)
+        if service_type is not None:
+            given["service_type"] = service_type.value
         settings = load_settings(settings_file)
-        sizing = settings.sizing
-        if target is not None or service_type is not None:
-            raw: dict[str, object] = {}
-            if target is not None:
-                raw["service_target"] = target if target == "cost_optimal" else _share(target)
-            if service_type is not None:
-                raw["service_type"] = service_type
-            checked = parse_settings({"sizing": raw}, source="command line").sizing
-            sizing = dataclasses.replace(sizing, **{k: getattr(checked, k) for k in raw})
+        if given:
+            sizing = dataclasses.replace(settings.sizing, **given)
             settings = dataclasses.replace(settings, sizing=sizing)
         methods = [m.value for m in method] if method else None
         with progress("sizing"):

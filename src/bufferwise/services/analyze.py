@@ -19,12 +19,13 @@ import pandas as pd
 
 from bufferwise.decide import Decisions, decide_items, decide_matrix
 from bufferwise.equipment import EquipmentReport, analyze_equipment
+from bufferwise.errors import InvalidInput
 from bufferwise.profile import ForecastSettings, Profiles, profile_all
 from bufferwise.services.background import Background
 from bufferwise.services.imports import ImportSummary, import_files
 from bufferwise.services.review import with_approved_levels
 from bufferwise.services.runs import load_tables, recorded_run
-from bufferwise.services.sizing import resolve_item_inputs
+from bufferwise.services.sizing import no_items_check, resolve_item_inputs
 from bufferwise.settings import Settings
 from bufferwise.storage import open_repository
 
@@ -95,13 +96,27 @@ class _Steps:
         """Call when the stage's work has returned (the last step ends now)."""
         end = time.perf_counter()
         out: dict[str, float] = {}
-        if self.marks:
-            out[f"{self.stage}.start"] = round(self.marks[0][1] - self.started, 3)
+        if not self.marks:  # the stage reported no step (every step skipped): nothing timed
+            return out
+        out[f"{self.stage}.start"] = round(self.marks[0][1] - self.started, 3)
         following = [at for _, at in self.marks[1:]] + [end]
         for (step, at), nxt in zip(self.marks, following, strict=True):
             key = f"{self.stage}.{step}"
             out[key] = round(out.get(key, 0.0) + nxt - at, 3)
         return out
+
+
+def require_items(items: pd.DataFrame, machine_events: pd.DataFrame | None = None) -> None:
+    """Refuse (InvalidInput, exit code 1) a job that needs items when none are stored, with
+    the sizing service's message; with machine data stored, say which command measures them."""
+    try:
+        no_items_check(items)
+    except InvalidInput as exc:
+        if machine_events is not None and len(machine_events):
+            raise InvalidInput(
+                f"{exc}; the machine data stored are measured alone by `bufferwise equipment`"
+            ) from None
+        raise
 
 
 def _window(demand: pd.DataFrame) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
@@ -125,12 +140,18 @@ def analyze(
     progress: Progress | None = None,
     kind: str = "analyze",
     extra_outputs: Callable[[AnalysisResult], dict[str, pd.DataFrame]] | None = None,
+    on_import: Callable[[ImportSummary], None] | None = None,
 ) -> AnalysisResult:
     """Run the main job on the database at `db_url` (importing `paths` first when given).
 
     kind           the run's kind ('analyze'; 'decide' and 'scenario' runs reuse the job)
     extra_outputs  more result tables computed from the result inside the same run (e.g.
                    what-if scenarios); stored with the others
+    on_import      called with the import's summary as soon as `paths` are stored (before
+                   the analysis, which may still fail), e.g. to report rejected rows
+
+    A database without items is refused before any run is recorded (`require_items`,
+    InvalidInput): the job decides items' stances; machine data alone are `equipment`'s.
     """
     used_seed = settings.simulation.seed if seed is None else seed
     timings: dict[str, float] = {}
@@ -145,6 +166,8 @@ def analyze(
         t0 = time.perf_counter()
         imported = import_files(db_url, paths, mapping=mapping, mode=import_mode)
         timings["import"] = round(time.perf_counter() - t0, 3)
+        if on_import is not None:
+            on_import(imported)
 
     repo = open_repository(db_url)
     froze = False
@@ -152,6 +175,7 @@ def analyze(
     try:
         t0 = time.perf_counter()
         t = load_tables(repo)
+        require_items(t["items"], t["machine_events"])
         # the approved levels are the current policy once there are any (the review cycle)
         t["items"] = with_approved_levels(t["items"], repo.current_policies())
         timings["read"] = round(time.perf_counter() - t0, 3)

@@ -79,6 +79,14 @@ def resolve_item_inputs(items: pd.DataFrame, settings: Settings) -> pd.DataFrame
     return it
 
 
+def no_items_check(items: pd.DataFrame) -> None:
+    """InvalidInput (exit code 1) when no items are stored: what sizing and analyze say."""
+    if len(items) == 0:
+        raise InvalidInput(
+            "no items are stored: import items first (`bufferwise import items.csv`)"
+        )
+
+
 def sizing_inputs(
     items: pd.DataFrame, demand: pd.DataFrame, receipts: pd.DataFrame, settings: Settings
 ) -> SizingInputs:
@@ -86,10 +94,7 @@ def sizing_inputs(
     cost x the item's multiple), the demand history on the settings' bucket, and each item's
     observed lead times (its own receipts, or its supplier's when it has fewer than
     `[decide] min_item_receipts`, the rule decide follows too)."""
-    if len(items) == 0:
-        raise InvalidInput(
-            "no items are stored: import items first (`bufferwise import items.csv`)"
-        )
+    no_items_check(items)
     it = items.assign(item_id=items["item_id"].astype(str))
     it = it.sort_values("item_id", kind="stable").reset_index(drop=True)
     it = resolve_item_inputs(it, settings)

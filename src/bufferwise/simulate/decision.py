@@ -20,8 +20,11 @@ Levels are rounded up to whole units when the fitting history is whole units.
 Rows per (target, policy, demand class of the fitting window, and "all"): items, achieved unit
 fill (units filled / units demanded), cycle service (mean over items of the share of periods
 without a shortage), mean inventory value (sum over items of mean on hand x unit value),
-stockout periods (sum), the policy's knob, ``value_to_uniform`` and ``reached`` (whether a
-test-tuned knob reached the calibrated fill).
+stockout periods (sum), the policy's knob, ``value_to_uniform`` and ``reached`` (whether the
+policy's tuned knob met its target within its bounds: the calibrated knob the target in its
+inner replays, `CalibratedLevels.validation_reached`, False when it sits at its ceiling; the
+test-tuned knobs of ``classic_eq`` and ``uniform`` the calibrated fill; None for ``classic``
+and ``jit``, which tune no knob).
 
 ``value_to_uniform`` is the policy's inventory value over uniform cover's AT THE SAME FILL, so
 it is given only where the fills are the same by construction: on the "all" rows of
@@ -209,9 +212,19 @@ def decision_quality(
             "uniform": k_eq,
             "jit": 0.0,
         }
-        reached = {"classic_eq": z_ok, "uniform": k_ok}
+        tuned = {"classic_eq": z_ok, "uniform": k_ok}
         # the policies at the calibrated fill on their "all" row (module docstring)
-        equal_fill = {name for name in EQUAL_FILL_POLICIES if k_ok and reached.get(name, True)}
+        equal_fill = {name for name in EQUAL_FILL_POLICIES if k_ok and tuned.get(name, True)}
+        # `reached`: the policy's tuned knob met its target within the knob's bounds (the
+        # calibrated knob the target in the age-corrected inner replays, not at its ceiling;
+        # classic_eq's z and uniform's k the calibrated fill); None for the policies that
+        # tune no knob to a target (classic: z = Phi^-1(target) as given, jit: no knob)
+        reached: dict[str, bool | None] = {
+            "calibrated": bool(cal.validation_reached),
+            **tuned,
+            "classic": None,
+            "jit": None,
+        }
         out.levels[float(target)] = levels
         out.expected_fill[float(target)] = cal.expected_fill
         out.calibration[float(target)] = cal
@@ -238,7 +251,7 @@ def decision_quality(
                         "stockout_periods": float(rep.stockout_periods[sel].sum()),
                         "knob": knobs[name],
                         "value_to_uniform": inv / base if comparable else np.nan,
-                        "reached": reached.get(name, True),
+                        "reached": reached[name],
                     }
                 )
     out.table = pd.DataFrame(rows, columns=list(QUALITY_COLUMNS))
