@@ -374,33 +374,41 @@ def _gap_problems(
         return []
     span = f"{dates.min().date()} and {dates.max().date()}"
     column = sources.get("date", "date")
-    out = []
-    for i in gappy.tolist():
-        parts = [
-            f"{int(n)} {where}"
-            for n, where in (
-                (before[i], f"before its first {bucket}"),
-                (inside[i], "inside its series"),
-                (after[i], f"after its last {bucket}"),
-            )
-            if n > 0
-        ]
-        m = int(missing[i])
-        out.append(
-            Problem(
-                file,
-                None,
-                column,
-                item_names[i],
-                f"has {m} missing {bucket}{'' if m == 1 else 's'} between {span} "
-                f"({', '.join(parts)}); "
-                f"missing {bucket}s count as zero demand in profiles and sizing (check the export "
-                f"if they were not observed)",
-                "warning",
-                "gap",
-            )
+    return [
+        _gap(
+            file, column, item_names[i], bucket, span, int(before[i]), int(inside[i]), int(after[i])
         )
-    return out
+        for i in gappy.tolist()
+    ]
+
+
+def _gap(
+    file: str, column: str, item: str, bucket: str, span: str, before: int, inside: int, after: int
+) -> Problem:
+    """The gap warning of one item: `before` / `inside` / `after` missing buckets of its series
+    within the table's span."""
+    parts = [
+        f"{n} {where}"
+        for n, where in (
+            (before, f"before its first {bucket}"),
+            (inside, "inside its series"),
+            (after, f"after its last {bucket}"),
+        )
+        if n > 0
+    ]
+    m = before + inside + after
+    return Problem(
+        file,
+        None,
+        column,
+        item,
+        f"has {m} missing {bucket}{'' if m == 1 else 's'} between {span} "
+        f"({', '.join(parts)}); "
+        f"missing {bucket}s count as zero demand in profiles and sizing (check the export "
+        f"if they were not observed)",
+        "warning",
+        "gap",
+    )
 
 
 def _add_day_spans_numpy(
