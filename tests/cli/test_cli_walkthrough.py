@@ -118,7 +118,13 @@ def analyzed(files: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[str
     """A database made by `analyze PATHS --skip-bad-rows` (one receipt has a bad date)."""
     db = str(tmp_path_factory.mktemp("db") / "plant.db")
     out = tmp_path_factory.mktemp("out")
-    result = _invoke(
+    result = _invoke(*_analyze_paths(db, files, out))
+    return db, result
+
+
+def _analyze_paths(db: str, files: Path, out: Path) -> list[str]:
+    """`--db DB analyze` of items, demand and the receipts with one bad date, skipping it."""
+    return [
         "--db",
         db,
         "analyze",
@@ -129,8 +135,7 @@ def analyzed(files: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[str
         "--no-report",
         "--out",
         str(out),
-    )
-    return db, result
+    ]
 
 
 # --- 1. analyze without items --------------------------------------------------------------------
@@ -194,16 +199,7 @@ def test_analyze_paths_json_keeps_stdout_one_document(files: Path, tmp_path: Pat
             sys.executable,
             "-m",
             "bufferwise.cli",
-            "--db",
-            db,
-            "analyze",
-            str(files / "items.csv"),
-            str(files / "demand.csv"),
-            str(files / "bad" / "receipts.csv"),
-            "--skip-bad-rows",
-            "--no-report",
-            "--out",
-            str(tmp_path / "out"),
+            *_analyze_paths(db, files, tmp_path / "out"),
             "-f",
             "json",
         ],

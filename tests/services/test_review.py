@@ -68,15 +68,19 @@ def _store_items(url: str) -> None:
             "machine_id": ["", "", ""],
         }
     )
+    _import_items(url, items, "items.csv")
+
+
+def _import_items(url: str, items: pd.DataFrame, file: str) -> None:
     batch = ImportBatch(
         tables={"items": items},
         files=[
             FileReport(
-                file="items.csv",
-                content_hash="h-items",
+                file=file,
+                content_hash=f"h-{file}",
                 mapping="canonical",
-                rows_read=3,
-                rows_accepted=3,
+                rows_read=len(items),
+                rows_accepted=len(items),
             )
         ],
     )
@@ -226,20 +230,7 @@ def _store_items_with_current_levels(url: str) -> None:
         items = repo.read_table("items")
     items["current_safety_stock"] = [40.0, 6.0, float("nan")]
     items["current_reorder_point"] = [90.0, 26.0, float("nan")]
-    batch = ImportBatch(
-        tables={"items": items},
-        files=[
-            FileReport(
-                file="items2.csv",
-                content_hash="h-items-2",
-                mapping="canonical",
-                rows_read=3,
-                rows_accepted=3,
-            )
-        ],
-    )
-    with open_repository(url) as repo:
-        repo.import_batch(batch)
+    _import_items(url, items, "items2.csv")
 
 
 def test_reject_keeps_the_levels_and_queues_only_a_moved_recommendation(db_url: str) -> None:
