@@ -74,32 +74,31 @@ def test_bad_scenario_file_names_the_scenario(plant_db: tuple[str, object], tmp_
     assert "bad.toml" in result.output and "supplier_outag" in result.output
 
 
-def test_badly_typed_scenario_value_is_one_clear_line(
-    plant_db: tuple[str, object], tmp_path: Path
+@pytest.mark.parametrize(
+    ("name", "scenario", "parts"),
+    [
+        # days = "30" raised TypeError: exit code 4 ("unexpected", an internal bug)
+        (
+            "typed",
+            'name = "S05 out"\nsupplier_outage = { supplier_id = "S05", days = "30" }',
+            ("'S05 out'", "supplier_outage.days", "'30'", "a number of days"),
+        ),
+        # a typo of the supplier id matched no item: a silent "no impact"
+        (
+            "typo",
+            'name = "typo"\nsupplier_outage = { supplier_id = "S5", days = 30 }',
+            ("'typo'", "supplier_outage.supplier_id", "'S5'", "S05"),
+        ),
+    ],
+)
+def test_a_scenario_mistake_is_one_clear_line(
+    plant_db: tuple[str, object], tmp_path: Path, name: str, scenario: str, parts: tuple[str, ...]
 ) -> None:
-    # days = "30" raised TypeError: exit code 4 ("unexpected", an internal bug)
     url, _ = plant_db
-    f = tmp_path / "typed.toml"
-    f.write_text(
-        '[[scenarios]]\nname = "S05 out"\nsupplier_outage = { supplier_id = "S05", days = "30" }\n'
-    )
+    f = tmp_path / f"{name}.toml"
+    f.write_text(f"[[scenarios]]\n{scenario}\n")
     result = CliRunner().invoke(app, ["--db", url, "scenario", str(f)])
     assert result.exit_code == 1, result.output
     assert "unexpected" not in result.output and "Traceback" not in result.output
-    for part in ("typed.toml", "'S05 out'", "supplier_outage.days", "'30'", "a number of days"):
-        assert part in result.output, part
-
-
-def test_unknown_supplier_in_scenario_is_refused(
-    plant_db: tuple[str, object], tmp_path: Path
-) -> None:
-    # a typo of the supplier id matched no item: a silent "no impact"
-    url, _ = plant_db
-    f = tmp_path / "typo.toml"
-    f.write_text(
-        '[[scenarios]]\nname = "typo"\nsupplier_outage = { supplier_id = "S5", days = 30 }\n'
-    )
-    result = CliRunner().invoke(app, ["--db", url, "scenario", str(f)])
-    assert result.exit_code == 1, result.output
-    for part in ("typo.toml", "'typo'", "supplier_outage.supplier_id", "'S5'", "S05"):
+    for part in (f"{name}.toml", *parts):
         assert part in result.output, part
