@@ -61,11 +61,11 @@ def test_a_record_nested_in_another_is_rejected(tmp_path: Path) -> None:
         "events.csv",
         2,
         "start",
-        "2024-01-01 02:00",
+        "2024-01-01 02:00:00",
         "error",
     )
     assert p.expected == (
-        "overlaps row 1 (2024-01-01 00:00 to 2024-01-01 08:00) of the same machine; state "
+        "overlaps row 1 (2024-01-01 to 2024-01-01 08:00:00) of the same machine; state "
         "records of one machine must not overlap (overlapping time would be counted twice)"
     )
     assert counts(batch) == (2, 1, 1)
@@ -182,7 +182,7 @@ def test_the_source_column_is_named(tmp_path: Path) -> None:
     )
     p = one(read_with_mapping(path, mapping), "overlapping_state")
     assert (p.row, p.column, p.value) == (2, "from", "2024-01-01 09:30:15")
-    assert "overlaps row 1 (2024-01-01 08:00 to 2024-01-01 16:00)" in p.expected
+    assert "overlaps row 1 (2024-01-01 08:00:00 to 2024-01-01 16:00:00)" in p.expected
 
 
 def test_default_mode_refuses_and_skip_mode_drops_and_counts(tmp_path: Path) -> None:

@@ -12,7 +12,8 @@ Each check looks at accepted canonical rows only and returns `Problem`s with sev
                           date, and before its first / after its last date (one warning per
                           item; the bucket is the month when every date is the 1st, the week
                           when every date falls on the same weekday 7·k days apart, else the
-                          day). Missing buckets stay missing: they are not invented as zeros.
+                          day). Missing buckets are not filled in here, but profiles and
+                          sizing count them as zero demand.
     over_delivery         receipts: qty_received > qty_ordered
     performance_above_100 production_counts: total_count x ideal_cycle_time_s exceeds the
                           interval length (only where the machine's ideal cycle time is known)
@@ -35,6 +36,7 @@ import pandas as pd
 import pyarrow as pa
 
 from bufferwise.errors import Problem
+from bufferwise.ingest.parse import timestamp_text
 from bufferwise.ingest.validate import StringIds
 
 OUTLIER_MADS = 10.0
@@ -441,6 +443,8 @@ def _warm_kernels() -> None:
     one = np.zeros(1, dtype=np.int64)
     _add_day_spans(np.zeros(1, dtype=np.int32), np.zeros(1, dtype=np.int32), one, one, one)
     _grouped_median_and_mad(np.zeros(1), np.zeros(1, dtype=np.int32), 1)
+    codes = np.zeros(1, dtype=np.int32)
+    _merge_runs(codes, one, one, one, codes, one, one, one)
 
 
 class DemandCollector:
@@ -678,14 +682,6 @@ def production_warnings(
 _NO_END = np.iinfo(np.int64).min
 
 
-def _when(ns: int) -> str:
-    """A timestamp (ns since 1970) as text: "2024-01-01 08:00", seconds only when not 0."""
-    t = pd.Timestamp(ns)
-    if t.nanosecond == 0 and t.microsecond == 0:
-        return t.strftime("%Y-%m-%d %H:%M" if t.second == 0 else "%Y-%m-%d %H:%M:%S")
-    return str(t)
-
-
 def _search_segments(
     values: np.ndarray, lo: np.ndarray, hi: np.ndarray, q: np.ndarray, side: str
 ) -> np.ndarray:
@@ -716,6 +712,113 @@ class Overlap:
     end: int
 
 
+@dataclass(slots=True)
+class _Block:
+    """Accepted state records of positive length, sorted by machine number and start
+    (machine numbers, start and end in ns, source rows). A machine's records never overlap,
+    so its ends are sorted too."""
+
+    codes: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    rows: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def earliest_overlap(
+        self, c: np.ndarray, s: np.ndarray, e: np.ndarray
+    ) -> list[tuple[int, int, int, int]]:
+        """For every query record (machine numbers, starts, ends) that overlaps records here:
+        its index, and the source row, start and end of the earliest (in file order) of them."""
+        seg_lo = np.searchsorted(self.codes, c, side="left")
+        seg_hi = np.searchsorted(self.codes, c, side="right")
+        last = _search_segments(self.starts, seg_lo, seg_hi, e, "left") - 1
+        inside = last >= seg_lo
+        overlaps = np.zeros(len(c), dtype=bool)
+        overlaps[inside] = self.ends[last[inside]] > s[inside]
+        if not overlaps.any():
+            return []
+        at = np.flatnonzero(overlaps)
+        first = _search_segments(self.ends, seg_lo[at], seg_hi[at], s[at], "right")
+        out: list[tuple[int, int, int, int]] = []
+        for i, lo, hi in zip(at.tolist(), first.tolist(), last[at].tolist(), strict=True):
+            j = lo + int(np.argmin(self.rows[lo : hi + 1]))
+            out.append((i, int(self.rows[j]), int(self.starts[j]), int(self.ends[j])))
+        return out
+
+    def merged(self, newer: _Block) -> _Block:
+        """This block and `newer` as one sorted block (a machine's records of the two never
+        share a start: being accepted, they do not overlap)."""
+        if len(self) == 0 or (
+            int(newer.codes[0]) > int(self.codes[-1])
+            or (
+                int(newer.codes[0]) == int(self.codes[-1])
+                and int(newer.starts[0]) >= int(self.starts[-1])
+            )
+        ):  # after every record here: appended
+            return _Block(
+                np.concatenate([self.codes, newer.codes]),
+                np.concatenate([self.starts, newer.starts]),
+                np.concatenate([self.ends, newer.ends]),
+                np.concatenate([self.rows, newer.rows]),
+            )
+        return _Block(
+            *_merge_runs(
+                self.codes,
+                self.starts,
+                self.ends,
+                self.rows,
+                newer.codes,
+                newer.starts,
+                newer.ends,
+                newer.rows,
+            )
+        )
+
+
+@numba.njit(cache=True, nogil=True)
+def _merge_runs(
+    a_codes: np.ndarray,
+    a_starts: np.ndarray,
+    a_ends: np.ndarray,
+    a_rows: np.ndarray,
+    b_codes: np.ndarray,
+    b_starts: np.ndarray,
+    b_ends: np.ndarray,
+    b_rows: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """Two runs sorted by (code, start) merged into one (a before b on equal keys)."""
+    na = len(a_codes)
+    nb = len(b_codes)
+    codes = np.empty(na + nb, dtype=a_codes.dtype)
+    starts = np.empty(na + nb, dtype=np.int64)
+    ends = np.empty(na + nb, dtype=np.int64)
+    rows = np.empty(na + nb, dtype=np.int64)
+    i = 0
+    j = 0
+    for k in range(na + nb):
+        take_a = j >= nb or (
+            i < na
+            and (
+                a_codes[i] < b_codes[j] or (a_codes[i] == b_codes[j] and a_starts[i] <= b_starts[j])
+            )
+        )
+        if take_a:
+            codes[k] = a_codes[i]
+            starts[k] = a_starts[i]
+            ends[k] = a_ends[i]
+            rows[k] = a_rows[i]
+            i += 1
+        else:
+            codes[k] = b_codes[j]
+            starts[k] = b_starts[j]
+            ends[k] = b_ends[j]
+            rows[k] = b_rows[j]
+            j += 1
+    return codes, starts, ends, rows
+
+
 class StateOverlaps:
     """The `overlapping_state` row error of machine_events: a record of positive length whose
     [start, end) overlaps a record of positive length of the same machine that came earlier in
@@ -725,11 +828,14 @@ class StateOverlaps:
     (in file order) earlier accepted record it overlaps.
 
     A file read in slices gives the same errors as read whole: the accepted records of the
-    slices checked so far are kept, per machine, as sorted arrays (machine number, start, end,
-    row: 28 bytes a record); being accepted, a machine's records never overlap, so their ends
-    are sorted too, and a record overlaps one of them exactly when the last one starting
-    before its end ends after its start. `check` looks a slice up against them; `add` keeps
-    the slice's records that were finally accepted.
+    slices checked so far are kept as a few blocks, each sorted by machine and start
+    (machine number, start, end, row: 28 bytes a record); being accepted, a machine's records
+    never overlap, so within a block their ends are sorted too, and a record overlaps one of a
+    block's records exactly when the last one starting before its end ends after its start.
+    `check` looks a slice up against every block; `add` keeps the slice's records that were
+    finally accepted as a new block and merges the last two blocks while the older is at most
+    twice the size of the newer (a binary counter: O(log n) blocks, each record copied
+    O(log n) times, whatever the order of the log).
 
     Within a slice the records are sorted by machine and start (file order among equal
     starts): a record overlaps no other of the slice when its start is at or after the
@@ -741,10 +847,8 @@ class StateOverlaps:
 
     def __init__(self) -> None:
         self.machines = StringIds()
-        self.codes = np.empty(0, dtype=np.int32)
-        self.starts = np.empty(0, dtype=np.int64)
-        self.ends = np.empty(0, dtype=np.int64)
-        self.rows = np.empty(0, dtype=np.int64)
+        # the records kept, oldest (largest) block first
+        self.blocks: list[_Block] = []
         # per machine number: the latest end and the earliest start kept (a quick filter)
         self.last_end = np.empty(0, dtype=np.int64)
         self.first_start = np.empty(0, dtype=np.int64)
@@ -776,23 +880,15 @@ class StateOverlaps:
         near = np.flatnonzero((s < self.last_end[c]) & (e > self.first_start[c]))
         hit = np.zeros(len(positive), dtype=bool)
         if len(near):
-            nc, ns_, ne = c[near], s[near], e[near]
-            seg_lo = np.searchsorted(self.codes, nc, side="left")
-            seg_hi = np.searchsorted(self.codes, nc, side="right")
-            last = _search_segments(self.starts, seg_lo, seg_hi, ne, "left") - 1
-            inside = last >= seg_lo
-            overlaps = np.zeros(len(near), dtype=bool)
-            overlaps[inside] = self.ends[last[inside]] > ns_[inside]
-            if overlaps.any():
-                at = np.flatnonzero(overlaps)
-                first = _search_segments(self.ends, seg_lo[at], seg_hi[at], ns_[at], "right")
-                for i, lo, hi in zip(at.tolist(), first.tolist(), last[at].tolist(), strict=True):
-                    j = lo + int(np.argmin(self.rows[lo : hi + 1]))
-                    p = int(positive[near[i]])
-                    found.append(
-                        Overlap(p, int(self.rows[j]), int(self.starts[j]), int(self.ends[j]))
-                    )
-                hit[near[at]] = True
+            # the earliest (in file order) overlapped record of every block, then of all
+            earliest: dict[int, tuple[int, int, int]] = {}  # near index: row, start, end
+            for block in self.blocks:
+                for i, row, start, end in block.earliest_overlap(c[near], s[near], e[near]):
+                    if i not in earliest or row < earliest[i][0]:
+                        earliest[i] = (row, start, end)
+            for i, (row, start, end) in earliest.items():
+                found.append(Overlap(int(positive[near[i]]), row, start, end))
+            hit[near[list(earliest)]] = True
         # 2. among the rows of this slice not already rejected by step 1
         rest = np.flatnonzero(~hit)
         if len(rest) > 1:
@@ -855,23 +951,18 @@ class StateOverlaps:
         if len(codes) == 0:
             return
         order = np.lexsort((starts, codes))
-        codes, starts, ends = codes[order], starts[order], ends[order]
-        rows = np.asarray(rows, dtype=np.int64)[order]
-        np.maximum.at(self.last_end, codes, ends)
-        np.minimum.at(self.first_start, codes, starts)
-        if len(self.codes) == 0 or (
-            int(codes[0]) > int(self.codes[-1])
-            or (int(codes[0]) == int(self.codes[-1]) and int(starts[0]) >= int(self.starts[-1]))
-        ):
-            at: np.ndarray | int = len(self.codes)  # after every record kept: appended
-        else:
-            seg_lo = np.searchsorted(self.codes, codes, side="left")
-            seg_hi = np.searchsorted(self.codes, codes, side="right")
-            at = _search_segments(self.starts, seg_lo, seg_hi, starts, "left")
-        self.codes = np.insert(self.codes, at, codes)
-        self.starts = np.insert(self.starts, at, starts)
-        self.ends = np.insert(self.ends, at, ends)
-        self.rows = np.insert(self.rows, at, rows)
+        block = _Block(
+            codes[order].astype(np.int32, copy=False),
+            starts[order],
+            ends[order],
+            np.asarray(rows, dtype=np.int64)[order],
+        )
+        np.maximum.at(self.last_end, block.codes, block.ends)
+        np.minimum.at(self.first_start, block.codes, block.starts)
+        self.blocks.append(block)
+        while len(self.blocks) >= 2 and len(self.blocks[-2]) <= 2 * len(self.blocks[-1]):
+            newer = self.blocks.pop()
+            self.blocks[-1] = self.blocks[-1].merged(newer)
 
 
 def overlap_problems(
@@ -888,8 +979,9 @@ def overlap_problems(
             file,
             int(rows[o.position]),
             column,
-            _when(int(starts[o.position])),
-            f"overlaps row {o.row} ({_when(o.start)} to {_when(o.end)}) of the same machine; "
+            timestamp_text(int(starts[o.position])),
+            f"overlaps row {o.row} ({timestamp_text(o.start)} to {timestamp_text(o.end)}) of the "
+            "same machine; "
             "state records of one machine must not overlap (overlapping time would be "
             "counted twice)",
             "error",

@@ -50,7 +50,10 @@ _CODES: dict[str, tuple[str, str]] = {
     "interval_capped": (WARNING, "a snapshot interval was cut at max_gap"),
     "outlier": (WARNING, "demand above median + 10 x MAD of its item"),
     "returns": (WARNING, "returns in the bucket (kept apart, not netted)"),
-    "gap": (WARNING, "an item's series misses buckets (left missing, not zero)"),
+    "gap": (
+        WARNING,
+        "an item's series misses buckets (counted as zero demand in profiles and sizing)",
+    ),
     "over_delivery": (WARNING, "qty_received above qty_ordered"),
     "performance_above_100": (WARNING, "more units than the ideal cycle time allows"),
 }

@@ -39,6 +39,7 @@ import pyarrow.compute as pc
 from pandas.tseries.frequencies import to_offset
 
 from bufferwise.errors import MappingError, Problem
+from bufferwise.ingest.parse import timestamp_text
 from bufferwise.model.schema import TABLES, Table
 
 ON_BAD_ROW = ("fail", "skip")
@@ -404,7 +405,8 @@ def _column_spec(origin: str, where: str, target: str, value: object, table: Tab
                 origin,
                 f"{where}.ordinal.start",
                 f"is not on the {freq} calendar, so the first period would not start on it "
-                f"(expected a date on {freq}, e.g. {_day(before)} or {_day(after)})",
+                f"(expected a date on {freq}, e.g. {timestamp_text(before)} or "
+                f"{timestamp_text(after)})",
                 raw_ord.get("start"),
             )
         first = raw_ord.get("first", 1)
@@ -522,10 +524,6 @@ def _interval_spec(origin: str, where: str, value: object, table: Table) -> Inte
                 f"start and end must be datetime columns ({col} is {table.column(col).kind})",
             )
     return spec
-
-
-def _day(ts: pd.Timestamp) -> str:
-    return str(ts.date()) if ts == ts.normalize() else str(ts)
 
 
 def _check_melted_columns(

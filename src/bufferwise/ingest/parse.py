@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass, field
-from typing import TypeAlias
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.tseries.frequencies import to_offset
 
-from bufferwise.ingest.mapping import Ordinal
+if TYPE_CHECKING:
+    from bufferwise.ingest.mapping import Ordinal
 
 TextArray: TypeAlias = pa.Array | pa.ChunkedArray
 
@@ -46,8 +47,15 @@ class ParsedTimes:
     bad: np.ndarray
     # subsets of `bad`: text in the expected format whose local time (`timezone`) does not
     # exist (skipped when summer time starts) or happens twice (when summer time ends)
-    nonexistent: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-    ambiguous: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    nonexistent: np.ndarray
+    ambiguous: np.ndarray
+
+
+def timestamp_text(when: pd.Timestamp | np.datetime64 | int) -> str:
+    """A timestamp (or int64 ns since 1970) as text in messages: the date alone at midnight
+    ("2024-01-01"), else pandas' text ("2024-01-01 08:00:00")."""
+    t = pd.Timestamp(when)
+    return str(t.date()) if t == t.normalize() else str(t)
 
 
 def as_chunked(text: TextArray) -> pa.ChunkedArray:

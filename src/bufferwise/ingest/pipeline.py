@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ import pyarrow as pa
 
 from bufferwise.errors import MappingError, Problem
 from bufferwise.ingest import checks
-from bufferwise.ingest.checks import DemandCollector, StateOverlaps
+from bufferwise.ingest.checks import _NO_END, DemandCollector, StateOverlaps
 from bufferwise.ingest.mapping import Mapping, TableMapping, load_mapping
 from bufferwise.ingest.readers import RawTable, read_table_slices
 from bufferwise.ingest.transform import (
@@ -71,6 +72,23 @@ def _ids(checked: Checked, keep: np.ndarray, column: str) -> set[str]:
     v = checked.values[column]
     assert isinstance(v, pa.ChunkedArray)
     return {x for x in v.filter(pa.array(keep)).to_pylist() if x}
+
+
+@dataclass(slots=True)
+class _EventTimes:
+    """machine_events rows of one slice, once per slice: machine numbers, starts and ends
+    (int64 ns, NaT as `_NO_END`) and source rows of the rows in `base`."""
+
+    base: np.ndarray
+    codes: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    rows: np.ndarray
+
+    def of(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The same for the rows in `mask` (all of them in `base`)."""
+        pick = mask[self.base]
+        return self.codes[pick], self.starts[pick], self.ends[pick], self.rows[pick]
 
 
 def _rejected_rows(checked: list[Checked], raw_errors: np.ndarray) -> np.ndarray:
@@ -340,10 +358,12 @@ class FileSlices:
             checked, by_table, raw_errors, known_ids, problems, first_pass=True
         )
         events = by_table.get("machine_events")
+        event_times: _EventTimes | None = None
         if events is not None and self.overlaps is not None:
             # state records that overlap an earlier accepted one: checked last, among the
             # rows no other check rejected (a rejected row is no earlier accepted record)
-            overlapping = self._overlaps(events, ~np.isin(events.rows, bad), raw.file)
+            event_times = self._event_times(events)
+            overlapping = self._overlaps(events, event_times, ~np.isin(events.rows, bad), raw.file)
             if overlapping:
                 problems += overlapping
                 bad = _rejected_rows(checked, raw_errors)
@@ -369,8 +389,8 @@ class FileSlices:
             if name == "machines":
                 self.cycle_times = machine_cycle_times(frame, self.cycle_times)
             found: list[Problem] = []
-            if name == "machine_events" and self.overlaps is not None:
-                self._keep_events(c, keep)
+            if name == "machine_events" and event_times is not None:
+                self._keep_events(event_times, keep)
             if name == "demand" and self.demand is not None:
                 values = c.values
                 item_ids = values["item_id"]
@@ -407,26 +427,28 @@ class FileSlices:
         self.rows_rejected += len(rejected)
         return tables
 
-    def _event_times(self, c: Checked, mask: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Machine numbers, starts and ends (int64 ns) and source rows of c's rows in `mask`."""
+    def _event_times(self, c: Checked) -> _EventTimes:
+        """The machine numbers, starts and ends of c's rows without an error (so far)."""
         assert self.overlaps is not None
+        base = ~c.error
         machine_ids = c.values["machine_id"]
         assert isinstance(machine_ids, pa.ChunkedArray)
-        codes = self.overlaps.machine_codes(machine_ids.filter(pa.array(mask)))
+        codes = self.overlaps.machine_codes(machine_ids.filter(pa.array(base)))
         start, end = c.values["start"], c.values["end"]
         assert isinstance(start, np.ndarray) and isinstance(end, np.ndarray)
-        starts = np.asarray(start[mask], dtype="datetime64[ns]").view(np.int64)
-        ends = np.asarray(end[mask], dtype="datetime64[ns]").view(np.int64)
-        return codes, starts, ends, c.rows[mask]
+        starts = np.asarray(start[base], dtype="datetime64[ns]").view(np.int64)
+        ends = np.asarray(end[base], dtype="datetime64[ns]").view(np.int64)
+        return _EventTimes(base, codes, starts, ends, c.rows[base])
 
-    def _overlaps(self, c: Checked, accepted: np.ndarray, file: str) -> list[Problem]:
+    def _overlaps(
+        self, c: Checked, times: _EventTimes, accepted: np.ndarray, file: str
+    ) -> list[Problem]:
         """The overlapping_state errors of machine_events rows still `accepted` (their rows
-        are marked as errors in `c`)."""
+        are marked as errors in `c`). `accepted` excludes c's error rows: the caller's
+        rejected rows include them."""
         assert self.overlaps is not None
-        accepted = accepted & ~c.error
-        nat = np.iinfo(np.int64).min
-        codes, starts, ends, rows = self._event_times(c, accepted)
-        timed = (starts != nat) & (ends != nat)
+        codes, starts, ends, rows = times.of(accepted)
+        timed = (starts != _NO_END) & (ends != _NO_END)
         found = self.overlaps.check(codes[timed], starts[timed], ends[timed], rows[timed])
         if not found:
             return []
@@ -434,13 +456,12 @@ class FileSlices:
         c.error[where[[o.position for o in found]]] = True
         return checks.overlap_problems(found, rows[timed], starts[timed], file, c.sources)
 
-    def _keep_events(self, c: Checked, keep: np.ndarray) -> None:
+    def _keep_events(self, times: _EventTimes, keep: np.ndarray) -> None:
         """Remember the slice's accepted machine_events records for the next slices."""
         assert self.overlaps is not None
         if self.slice_rows is None or not keep.any():
             return  # read in one piece: no next slice
-        codes, starts, ends, rows = self._event_times(c, keep)
-        self.overlaps.add(codes, starts, ends, rows)
+        self.overlaps.add(*times.of(keep))
 
     def batch(self, tables: dict[str, pd.DataFrame] | None = None) -> ImportBatch:
         """The file's report after iterating: every problem in file order and the counts;

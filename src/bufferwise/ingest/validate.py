@@ -33,7 +33,12 @@ import pyarrow.compute as pc
 
 from bufferwise.errors import MappingError, Problem
 from bufferwise.ingest.mapping import ColumnSpec, IntervalSpec
-from bufferwise.ingest.parse import describe_format, parse_numbers, parse_times
+from bufferwise.ingest.parse import (
+    describe_format,
+    parse_numbers,
+    parse_times,
+    timestamp_text,
+)
 from bufferwise.ingest.transform import CellNames, Staged, StagedColumn, describe_unmapped, frame_of
 from bufferwise.model.schema import Column, RowRule, Table
 
@@ -45,10 +50,10 @@ Values: TypeAlias = np.ndarray | pa.ChunkedArray
 class Checked:
     """One canonical table after checking: typed columns for every staged row, with masks.
 
-    error   the row has at least one error and must not be stored
-    merged  the row repeats the key of an earlier accepted row of a `distinct` table and is
-            folded into it (not an error, not stored twice); set by `fold_distinct` once the
-            verdict per source row is known
+    error     the row has at least one error and must not be stored
+    distinct  a repeated key is not an error: the repeats among the accepted rows are folded
+              into the first (not stored twice), by `fold_distinct` once the verdict per
+              source row is known
     """
 
     schema: Table
@@ -56,7 +61,6 @@ class Checked:
     values: dict[str, Values]
     rows: np.ndarray
     error: np.ndarray
-    merged: np.ndarray
     problems: list[Problem] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
     distinct: bool = False
@@ -399,8 +403,7 @@ def _as_text(values: Values, positions: np.ndarray) -> list[str]:
     if isinstance(values, pa.ChunkedArray):
         return [str(v) for v in values.take(pa.array(positions)).to_pylist()]
     if np.issubdtype(values.dtype, np.datetime64):
-        stamps = [pd.Timestamp(values[p]) for p in positions]
-        return [str(t.date()) if t == t.normalize() else str(t) for t in stamps]
+        return [timestamp_text(values[p]) for p in positions]
     return [f"{values[p]:g}" for p in positions]
 
 
@@ -629,28 +632,23 @@ def _has_duplicates(codes: np.ndarray) -> bool:
     return len(pd.unique(codes)) != len(codes)
 
 
-def _check_keys(
-    schema: Table,
+def _first_keys(
+    key: Sequence[str],
     values: dict[str, Values],
-    out: _Problems,
-    distinct: bool,
-    sources: dict[str, str],
-    history: KeyHistory | None = None,
-) -> np.ndarray:
-    """Marks duplicate keys (an error, except in a `distinct` table: its repeats are folded
-    later, by `fold_distinct`, among the rows that are accepted). With a `history`, keys used
-    in earlier slices of the file count as used before this slice. Returns an all-False
-    `merged` mask."""
-    n = len(out.rows)
-    merged = np.zeros(n, dtype=bool)
-    ok = ~out.error
-    if n == 0 or not ok.any() or distinct:
-        return merged
+    mask: np.ndarray,
+    rows: np.ndarray,
+    history: KeyHistory | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The key of the rows in `mask`: their positions, key codes, the row that used each key
+    in an earlier slice (-1 if none: always with no `history`), and whether each repeats a
+    key used before (in an earlier slice or by an earlier row here). The keys used first
+    here are added to the `history`."""
+    arrow_mask = pa.array(mask)
     key_arrays = []
-    for k in schema.key:
+    for k in key:
         v = values[k]
-        key_arrays.append(v.filter(pa.array(ok)) if isinstance(v, pa.ChunkedArray) else v[ok])
-    positions = np.flatnonzero(ok)
+        key_arrays.append(v.filter(arrow_mask) if isinstance(v, pa.ChunkedArray) else v[mask])
+    positions = np.flatnonzero(mask)
     if history is None:
         codes = key_codes(key_arrays)
         earlier = np.full(len(codes), -1, dtype=np.int64)
@@ -659,15 +657,35 @@ def _check_keys(
         earlier = history.first_use(codes)
     before = earlier >= 0
     if not before.any() and not _has_duplicates(codes):
+        repeat = np.zeros(len(codes), dtype=bool)
         if history is not None:
-            history.add(codes, out.rows[positions])
-        return merged
-    dup_sub = pd.Series(codes).duplicated(keep="first").to_numpy() | before
-    if history is not None:
-        history.add(codes[~dup_sub], out.rows[positions[~dup_sub]])
+            history.add(codes, rows[positions])
+    else:
+        repeat = pd.Series(codes).duplicated(keep="first").to_numpy() | before
+        if history is not None:
+            history.add(codes[~repeat], rows[positions[~repeat]])
+    return positions, codes, earlier, repeat
+
+
+def _check_keys(
+    schema: Table,
+    values: dict[str, Values],
+    out: _Problems,
+    sources: dict[str, str],
+    history: KeyHistory | None = None,
+) -> None:
+    """Marks duplicate keys as errors (not called for a `distinct` table: its repeats are
+    folded later, by `fold_distinct`, among the rows that are accepted). With a `history`,
+    keys used in earlier slices of the file count as used before this slice."""
+    ok = ~out.error
+    if len(out.rows) == 0 or not ok.any():
+        return
+    positions, codes, earlier, dup_sub = _first_keys(schema.key, values, ok, out.rows, history)
+    if not dup_sub.any():
+        return
     first_pos = pd.Series(positions[~dup_sub], index=codes[~dup_sub])
     dup_codes = codes[dup_sub]
-    in_slice = ~before[dup_sub]
+    in_slice = earlier[dup_sub] < 0
     first_rows = earlier[dup_sub].copy()
     if in_slice.any():
         firsts = first_pos.reindex(dup_codes[in_slice]).to_numpy()
@@ -684,13 +702,12 @@ def _check_keys(
             Problem(out.file, int(out.rows[p]), column, value, exp, "error", "duplicate_key")
         )
         out.error[p] = True
-    return merged
 
 
 def fold_distinct(
     checked: Checked, accepted: np.ndarray, history: KeyHistory | None = None
 ) -> np.ndarray:
-    """Sets and returns `checked.merged` for a `distinct` table (all False otherwise):
+    """The rows folded into an earlier row of a `distinct` table (all False otherwise):
     among the `accepted` rows (those whose source row is kept, in every table made from the
     file), the first row of each key is kept and later ones are folded into it. So the row
     that stands for a key is always one that is stored: a first row rejected (by its own
@@ -698,25 +715,12 @@ def fold_distinct(
     accepted row. With a `history`, keys kept in earlier slices of the file count as kept
     before this slice, and the keys kept here are added to it."""
     merged = np.zeros(len(checked.rows), dtype=bool)
-    checked.merged = merged
     if not checked.distinct or not accepted.any():
         return merged
-    mask = pa.array(accepted)
-    key_arrays = []
-    for k in checked.schema.key:
-        v = checked.values[k]
-        key_arrays.append(v.filter(mask) if isinstance(v, pa.ChunkedArray) else v[accepted])
-    positions = np.flatnonzero(accepted)
-    if history is None:
-        codes = key_codes(key_arrays)
-        before = np.zeros(len(codes), dtype=bool)
-    else:
-        codes = history.key_codes(key_arrays)
-        before = history.first_use(codes) >= 0
-    dup = pd.Series(codes).duplicated(keep="first").to_numpy() | before
-    if history is not None:
-        history.add(codes[~dup], checked.rows[positions[~dup]])
-    merged[positions[dup]] = True
+    positions, _, _, repeat = _first_keys(
+        checked.schema.key, checked.values, accepted, checked.rows, history
+    )
+    merged[positions[repeat]] = True
     return merged
 
 
@@ -796,14 +800,14 @@ def check_staged(
         sources[intervals.end] = f"{sources.get(intervals.start, intervals.start)} (next snapshot)"
     for rule in schema.rules:
         _check_rule(rule, values, out, sources)
-    merged = _check_keys(schema, values, out, staged.mapping.distinct, sources, history)
+    if not staged.mapping.distinct:
+        _check_keys(schema, values, out, sources, history)
     return Checked(
         schema=schema,
         file=file,
         values=values,
         rows=staged.rows,
         error=out.error,
-        merged=merged,
         problems=out.items,
         sources=sources,
         distinct=staged.mapping.distinct,

@@ -120,7 +120,7 @@ def bytewise(conn: sa.Connection, column: sa.Column[Any]) -> sa.ColumnElement[An
     """Order text by its bytes on every back-end (SQLite's BINARY collation; PostgreSQL "C"),
     so that both give the same row order (that of Python's sorted())."""
     if conn.dialect.name == "postgresql" and isinstance(column.type, sa.Text):
-        return column.collate("C")
+        return column.collate(t.BYTEWISE_COLLATION)
     return column
 
 
