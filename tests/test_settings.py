@@ -124,6 +124,25 @@ def test_review_horizon_has_one_key() -> None:
         parse_settings({"diagnose": {"review_horizon_days": 10}})
 
 
+def test_hidden_loss_bar_follows_the_readiness_bar_unless_diagnose_sets_it() -> None:
+    # [equipment] min_availability is the default of [diagnose] machine_availability
+    s = parse_settings({"equipment": {"min_availability": 0.7}})
+    assert s.equipment.min_availability == 0.7
+    assert s.decide.diagnose.machine_availability == 0.7
+    # [diagnose] machine_availability wins, in either order of the sections
+    for data in (
+        {"equipment": {"min_availability": 0.7}, "diagnose": {"machine_availability": 0.9}},
+        {"diagnose": {"machine_availability": 0.9}, "equipment": {"min_availability": 0.7}},
+    ):
+        s = parse_settings(data)
+        assert s.equipment.min_availability == 0.7
+        assert s.decide.diagnose.machine_availability == 0.9
+    # neither given: both the default bar
+    assert parse_settings({}).decide.diagnose.machine_availability == (
+        parse_settings({}).equipment.min_availability
+    )
+
+
 def test_every_setting_is_documented() -> None:
     # docs/settings.md documents each key of each section ([decide] / [diagnose] point to
     # docs/decide.md, whose own test checks those fields)

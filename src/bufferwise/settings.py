@@ -15,7 +15,6 @@ share between 0.5 and 0.9999`.
 from __future__ import annotations
 
 import dataclasses
-import math
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from bufferwise.equipment.constants import (
     DEFAULT_MIN_AVAILABILITY,
     DEFAULT_MIN_MTBF_CYCLES,
     DEFAULT_TARGET_LINE_EFFICIENCY,
+    check_readiness_thresholds,
 )
 from bufferwise.equipment.conventions import (
     DEFAULT_MICRO_STOP_THRESHOLD_S,
@@ -204,13 +204,6 @@ def _number(
     return value
 
 
-def _positive(source: str, key: str, value: Any, expected: str) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if not (ok and 0 < value < math.inf):
-        raise _err(source, key, value, expected)
-    return value
-
-
 def _one_of(options: tuple[str, ...]) -> Callable[[str, str, Any], Any]:
     def check(source: str, key: str, value: Any) -> Any:
         if value not in options:
@@ -228,6 +221,30 @@ def _boolean(source: str, key: str, value: Any) -> bool:
 
 def _between(lo: float, hi: float, *, integer: bool = False) -> Callable[[str, str, Any], Any]:
     return lambda source, key, value: _number(source, key, value, lo, hi, integer=integer)
+
+
+def _readiness(name: str) -> Callable[[str, str, Any], Any]:
+    """[equipment] `name`, a JIT-readiness threshold, checked as `ReadinessCriteria` checks it
+    (equipment.constants.check_readiness_thresholds; small_buffer_hours may also be
+    SMALL_BUFFER_ONE_CYCLE)."""
+
+    def check(source: str, key: str, value: Any) -> Any:
+        thresholds: dict[str, Any] = {
+            f.name: getattr(_DEFAULT_CRITERIA, f.name)
+            for f in dataclasses.fields(ReadinessCriteria)
+        }
+        thresholds[name] = (
+            None if name == "small_buffer_hours" and value == SMALL_BUFFER_ONE_CYCLE else value
+        )
+        problems = check_readiness_thresholds(**thresholds, one_cycle=f'"{SMALL_BUFFER_ONE_CYCLE}"')
+        if problems:
+            raise _err(source, key, value, problems[0].rsplit(": expected ", 1)[1])
+        return value
+
+    return check
+
+
+_DEFAULT_CRITERIA = ReadinessCriteria()
 
 
 def _methods(source: str, key: str, value: Any) -> tuple[str, ...]:
@@ -262,18 +279,10 @@ CHECKS: dict[tuple[str, str], Callable[[str, str, Any], Any]] = {
     ("equipment", "idle"): _one_of(TREATMENTS),
     ("equipment", "starved_blocked"): _one_of(TREATMENTS),
     ("equipment", "micro_stop_threshold_s"): _between(0.0, 86400.0),
-    ("equipment", "target_line_efficiency"): _between(0.01, 1.0),
-    ("equipment", "min_availability"): _between(0.0, 1.0),
-    ("equipment", "min_mtbf_cycles"): lambda source, key, value: _positive(
-        source, key, value, "a number of replenishment cycles > 0"
-    ),
-    ("equipment", "small_buffer_hours"): lambda source, key, value: (
-        value
-        if value == SMALL_BUFFER_ONE_CYCLE
-        else _positive(
-            source, key, value, f'hours of consumption > 0, or "{SMALL_BUFFER_ONE_CYCLE}"'
-        )
-    ),
+    ("equipment", "target_line_efficiency"): _readiness("target_line_efficiency"),
+    ("equipment", "min_availability"): _readiness("min_availability"),
+    ("equipment", "min_mtbf_cycles"): _readiness("min_mtbf_cycles"),
+    ("equipment", "small_buffer_hours"): _readiness("small_buffer_hours"),
     ("simulation", "replications"): _between(1, 10_000, integer=True),
     ("simulation", "periods"): _between(10, 100_000, integer=True),
     ("simulation", "seed"): _between(0, 2**63 - 1, integer=True),
@@ -382,10 +391,14 @@ def parse_settings(data: dict[str, Any], source: str = "settings") -> Settings:
                 )
         kwargs[section] = cls(**_check_section(source, section, values))
     review = kwargs.get("review", ReviewSettings())
-    kwargs["decide"] = dataclasses.replace(
-        decide,
-        diagnose=dataclasses.replace(decide.diagnose, review_horizon_days=review.horizon_days),
-    )
+    diagnose = dataclasses.replace(decide.diagnose, review_horizon_days=review.horizon_days)
+    if "machine_availability" not in (data.get("diagnose") or {}):
+        # the hidden-loss bar is the JIT-readiness bar unless [diagnose] sets its own
+        equipment = kwargs.get("equipment", EquipmentSettings())
+        diagnose = dataclasses.replace(
+            diagnose, machine_availability=float(equipment.min_availability)
+        )
+    kwargs["decide"] = dataclasses.replace(decide, diagnose=diagnose)
     return Settings(**kwargs)
 
 

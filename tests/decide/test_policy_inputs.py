@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from bufferwise.decide import DEFAULT_HOLDING_RATE, DecideSettings, decide_matrix
+from bufferwise.decide.costs import price_items
 from bufferwise.decide.risk import build_risk_model
 
 
@@ -37,10 +38,10 @@ def _demand() -> pd.DataFrame:
 
 
 def _risk(items: pd.DataFrame, **kwargs: float):  # type: ignore[no-untyped-def]
+    """The risk model of `items` priced as analyse prices them (`price_items`)."""
     st = DecideSettings()
-    return build_risk_model(
-        items, decide_matrix(items, _demand(), st), None, None, st, None, **kwargs
-    )
+    priced = price_items(items, **kwargs)
+    return build_risk_model(priced, decide_matrix(priced, _demand(), st), None, None, st)
 
 
 def test_order_multiple_empty_is_whole_units_zero_is_any_quantity() -> None:

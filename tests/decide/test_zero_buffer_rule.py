@@ -127,10 +127,13 @@ def test_cover_without_recent_demand_is_said_in_units_never_nan(decided) -> None
     quiet = _row(decided, "quiet")
     assert math.isnan(quiet["days_of_cover"])  # safety stock / 0 recent daily demand
     assert not decided.items["drivers"].str.contains(r"\bnan\b").any()
-    if quiet["safety_stock"] > 0:
-        assert "no recent demand to cover in days" in quiet["drivers"]
-    else:
-        assert "no recent demand to cover" in quiet["drivers"]
+    # calibrated to a level above 0 (1 unit, lean): the cover is said in units, not in days
+    assert quiet["safety_stock"] > 0
+    assert quiet["stance"] == "lean"
+    assert (
+        f"-> hold {quiet['safety_stock']:,.2f} units (lean; no recent demand to cover in days)"
+        in quiet["drivers"]
+    )
 
 
 def test_expected_fill_rate_is_per_item_and_averages_to_the_target(decided) -> None:  # type: ignore[no-untyped-def]

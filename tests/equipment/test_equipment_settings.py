@@ -90,7 +90,9 @@ def test_readiness_thresholds_come_from_the_settings_file() -> None:
 @pytest.mark.parametrize(
     ("key", "value", "expected"),
     [
-        ("min_availability", 7, "expected a number between 0 and 1"),
+        ("min_availability", 7, "expected a share in [0, 1]"),
+        ("min_availability", -0.1, "expected a share in [0, 1]"),
+        ("target_line_efficiency", 0, "expected a share in (0, 1]"),
         ("min_mtbf_cycles", 0, "expected a number of replenishment cycles > 0"),
         ("min_mtbf_cycles", True, "expected a number of replenishment cycles > 0"),
         ("small_buffer_hours", -3, 'expected hours of consumption > 0, or "replenishment_cycle"'),

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from bufferwise.profile import (
     SupplySettings,
     _lead_time_buckets,
+    _receipt_lead_days,
     disruption_events,
     profile_all,
     profile_supply,
@@ -356,4 +357,7 @@ def test_days_are_calendar_days() -> None:
         np.testing.assert_array_equal(facts[col].to_numpy(), plain[col].to_numpy())
     ids = np.array(["X", "Y"], dtype=object)
     # item X: mean lead time (10 + 13 + 9) / 3 = 10.67 days -> ceil(10.67 / 7) = 2 weeks
-    assert _lead_time_buckets(ids, "week", None, None, timed).tolist() == [2, 3]
+    assert _lead_time_buckets(ids, "week", None, None, _receipt_lead_days(facts)).tolist() == [
+        2,
+        3,
+    ]

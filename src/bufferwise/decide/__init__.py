@@ -177,9 +177,7 @@ def decision_table(a: Analysis, diag: Diagnosis, drivers: list[str]) -> pd.DataF
             "diagnosis_detail": [" | ".join(d) for d in diag.details],
             "expected_fill_rate_ci": t * a.chosen("fill_rate_se"),
             "expected_annual_cost_ci": t * a.chosen("total_cost_se"),
-            "grid_capped": (
-                a.grid_capped if a.grid_capped is not None else np.zeros(r.n_items, dtype=bool)
-            ),
+            "grid_capped": a.grid_capped,
         }
     )
     return table[list(DECISION_COLUMNS)]

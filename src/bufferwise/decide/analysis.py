@@ -22,12 +22,7 @@ from bufferwise.decide.cost_curve import (
     engine_for,
     least_cost_level,
 )
-from bufferwise.decide.costs import (
-    DEFAULT_HOLDING_RATE,
-    ITEM_STOCKOUT_MULTIPLE,
-    holding_rates,
-    item_stockout_multiples,
-)
+from bufferwise.decide.costs import DEFAULT_HOLDING_RATE, price_items
 from bufferwise.decide.risk import RiskModel, build_risk_model, validate_items
 from bufferwise.decide.settings import DecideSettings, within_budget
 from bufferwise.decide.stance import cover_limit
@@ -60,6 +55,8 @@ class Analysis:
     grid_capped     the least cost still lies at the top of the item's final full-layer grid
                     (the bound 2 ** grid_extensions x the first top, or the extension budget,
                     was reached): the recommendation is capped by the grid
+    demand_profile  the demand profile's row of every item (`item_demand_profile`: PROFILE_FIELDS,
+                    indexed by item id, all NaN for an item the profile lacks)
     held_at_zero    why the item holds no buffer by rule, whatever the cost curves say: ""
                     (no rule), "no_demand" (no demand in the whole fitting history) or
                     "obsolete" (flagged obsolete by the demand profile); such items are jit
@@ -83,10 +80,11 @@ class Analysis:
     current_ss: np.ndarray
     equipment_risk: Mapping[str, SupplyOutageProcess] | None
     settings: DecideSettings
-    calibration: CalibratedChoice | None = None
-    grid_rounds: np.ndarray | None = None
-    grid_capped: np.ndarray | None = None
-    held_at_zero: np.ndarray | None = None
+    demand_profile: pd.DataFrame
+    calibration: CalibratedChoice | None
+    grid_rounds: np.ndarray
+    grid_capped: np.ndarray
+    held_at_zero: np.ndarray
 
     @property
     def n_items(self) -> int:
@@ -132,12 +130,42 @@ def decide_matrix(
     return build_demand_matrix(demand, st.bucket, item_ids=ids)
 
 
+PROFILE_FIELDS: tuple[str, ...] = (
+    "bucket",
+    "demand_class",
+    "adi",
+    "cv2",
+    "nonzero_periods",
+    "missing_periods",
+    "periods_since_demand",
+    "obsolete",
+)
+
+
+def item_demand_profile(profiles: Profiles, item_ids: np.ndarray) -> pd.DataFrame:
+    """The demand profile's row of every item of `item_ids` (its first row when the profile
+    holds several), PROFILE_FIELDS only, in the order of `item_ids`, indexed by the item ids
+    as strings, with a column "profiled" (False: the profile lacks the item, its fields NaN)."""
+    ids = pd.Index([str(x) for x in item_ids])
+    dem = profiles.demand
+    if dem is None or not len(dem) or "item_id" not in dem:
+        empty = pd.DataFrame(index=ids, columns=list(PROFILE_FIELDS), dtype=object)
+        return empty.assign(profiled=False)
+    cols = [c for c in PROFILE_FIELDS if c in dem]
+    first = dem[cols].set_axis(pd.Index(dem["item_id"].astype(str)), axis=0)
+    first = first[~first.index.duplicated(keep="first")]
+    out = first.reindex(ids).reindex(columns=list(PROFILE_FIELDS))
+    out["profiled"] = ids.isin(first.index)
+    return out
+
+
 def zero_buffer_rule(
     item_ids: np.ndarray,
     matrix: DemandMatrix,
     profiles: Profiles,
     bucket_days: float = 1.0,
     obsolete_min_days: float = 0.0,
+    profile: pd.DataFrame | None = None,
 ) -> np.ndarray:
     """Per item, why it holds no buffer by rule ("" = no rule): "no_demand" when its fitting
     history holds no demand at all (every bucket of the decide matrix 0 or not observed, or
@@ -148,56 +176,56 @@ def zero_buffer_rule(
     would take a sparse item silent for two weeks for obsolete). A
     buffer for an item that has never been or is no longer demanded is stock that waits for
     nothing: the cost curves say so for most (no recent demand, no shortage to avoid), the
-    calibration's awakening rate would not, so the rule is stated once here."""
-    ids = [str(x) for x in item_ids]
-    out = np.full(len(ids), "", dtype=object)
-    pos = {str(k): j for j, k in enumerate(matrix.item_ids)}
-    q = np.asarray(matrix.quantity)
-    if q.size:
-        # in place of the matrix's own dtype: no float64 copy of it (73 M cells at 100,000
-        # items x 730 days: two copies were 1.2 GB at the peak of analyze)
-        nz: np.ndarray = q != 0
-        nz &= ~np.isnan(q)  # not observed is no demand
+    calibration's awakening rate would not, so the rule is stated once here.
+
+    `profile` is `item_demand_profile(profiles, item_ids)` when the caller has it. The
+    silence and the trailing zero buckets are the profile's nonzero_periods and
+    periods_since_demand when it was measured on the decide matrix's calendar (same bucket,
+    same period starts) and no item has a declared gap; else they are read from the matrix."""
+    rows = profile if profile is not None else item_demand_profile(profiles, item_ids)
+    n = len(rows)
+    pos = pd.Index([str(k) for k in matrix.item_ids]).get_indexer(rows.index)
+    in_matrix = pos >= 0
+    nz_periods = pd.to_numeric(rows["nonzero_periods"], errors="coerce").to_numpy(float)
+    since = pd.to_numeric(rows["periods_since_demand"], errors="coerce").to_numpy(float)
+    gaps = pd.to_numeric(rows["missing_periods"], errors="coerce").to_numpy(float)
+    same_calendar = (
+        profiles.bucket == matrix.bucket
+        and np.array_equal(
+            np.asarray(profiles.period_starts, dtype="datetime64[ns]"),
+            np.asarray(matrix.period_starts, dtype="datetime64[ns]"),
+        )
+        and bool(np.isfinite(nz_periods[in_matrix]).all())
+        and bool(np.isfinite(since[in_matrix]).all())
+        and bool((gaps[in_matrix] == 0).all())
+    )
+    if same_calendar:
+        silent = ~in_matrix | (nz_periods == 0)
+        quiet_days = since * float(bucket_days)
     else:
-        nz = np.zeros((len(pos), 0), dtype=bool)
-    silent = np.asarray(~nz.any(axis=1), dtype=bool)
-    # days from the last demand to the end of the history (whole history when none)
-    last = np.where(silent, -1, nz.shape[1] - 1 - np.argmax(nz[:, ::-1], axis=1))
-    quiet_days = (nz.shape[1] - 1 - last) * float(bucket_days)
-    for i, k in enumerate(ids):
-        j = pos.get(k)
-        if j is None or silent[j]:
-            out[i] = "no_demand"
-    dem = profiles.demand
-    if dem is not None and len(dem) and "item_id" in dem:
-        first = dem.assign(_iid=dem["item_id"].astype(str)).drop_duplicates("_iid", keep="first")
-        first = first.set_index("_iid")
-        cls = first["demand_class"].astype(str) if "demand_class" in first else None
-        obs = first.get("obsolete", None)
-        for i, k in enumerate(ids):
-            if out[i]:
-                continue
-            if cls is not None and cls.get(k) == "no_demand":
-                out[i] = "no_demand"
-            elif (
-                obs is not None
-                and k in obs.index
-                and _true(obs.get(k))
-                and (j := pos.get(k)) is not None
-                and quiet_days[j] >= obsolete_min_days
-            ):
-                out[i] = "obsolete"
+        q = np.asarray(matrix.quantity)
+        if q.size:
+            # in the matrix's own dtype: no float64 copy of it (73 M cells at 100,000 items x
+            # 730 days: two copies were 1.2 GB at the peak of analyze)
+            nz: np.ndarray = q != 0
+            nz &= ~np.isnan(q)  # not observed is no demand
+        else:
+            nz = np.zeros((len(matrix.item_ids), 0), dtype=bool)
+        m_silent = np.asarray(~nz.any(axis=1), dtype=bool)
+        # buckets from the last demand to the end of the history (whole history when none)
+        last = np.where(m_silent, -1, nz.shape[1] - 1 - np.argmax(nz[:, ::-1], axis=1))
+        del nz
+        at = np.where(in_matrix, pos, 0)
+        silent = ~in_matrix | m_silent[at]
+        quiet_days = (q.shape[1] - 1 - last[at]) * float(bucket_days)
+    no_demand = silent | rows["demand_class"].eq("no_demand").to_numpy(bool)
+    obsolete = (
+        ~no_demand & rows["obsolete"].eq(True).to_numpy(bool) & (quiet_days >= obsolete_min_days)
+    )
+    out = np.full(n, "", dtype=object)
+    out[no_demand] = "no_demand"
+    out[obsolete] = "obsolete"
     return out
-
-
-def _true(x: object) -> bool:
-    """A profile flag as stored (bool, 0/1, "true"/"false") -> bool; missing -> False."""
-    if isinstance(x, str):
-        return x.strip().lower() in ("true", "1", "yes")
-    try:
-        return bool(x) and not (isinstance(x, float) and np.isnan(x))
-    except (TypeError, ValueError):
-        return False
 
 
 def analyse(
@@ -226,20 +254,15 @@ def analyse(
         matrix = decide_matrix(items, demand, st)
     else:
         _check_items(items)
-    items = items.reset_index(drop=True)
-    items = items.assign(
-        holding_rate=holding_rates(items, default_holding_rate),
-        **{ITEM_STOCKOUT_MULTIPLE: item_stockout_multiples(items, stockout_multiples)},
-    )
+    # the one place decide resolves the costs: the risk model and scenarios read these columns
+    items = price_items(items.reset_index(drop=True), default_holding_rate, stockout_multiples)
     if profiles is None:
         if demand is None:
             raise InvalidInput("decide needs the demand table to profile the items")
         profiles = profile_all(demand, receipts, items, bucket=st.bucket, forecast=False)
     if progress is not None:
         progress("risk", 0, 1)
-    risk = build_risk_model(
-        items, matrix, receipts, equipment_risk, st, stockout_multiples, default_holding_rate
-    )
+    risk = build_risk_model(items, matrix, receipts, equipment_risk, st)
     fitted = within_budget(st, risk.n_items)
     if fitted != st:
         risk.notes.append(
@@ -324,8 +347,14 @@ def analyse(
     )
     chosen, option_index = stance_mod.choose(full.safety_stock, full.total_cost, zone, st)
     # no demand in the history, or obsolete: no buffer, whatever the curves (zero_buffer_rule)
+    demand_profile = item_demand_profile(profiles, risk.item_ids)
     zero_rule = zero_buffer_rule(
-        risk.item_ids, matrix, profiles, risk.bucket_days, st.obsolete_min_days
+        risk.item_ids,
+        matrix,
+        profiles,
+        risk.bucket_days,
+        st.obsolete_min_days,
+        profile=demand_profile,
     )
     if not st.obsolete_no_buffer:
         zero_rule = np.where(zero_rule == "obsolete", "", zero_rule).astype(object)
@@ -398,6 +427,7 @@ def analyse(
         current_ss=current,
         equipment_risk=equipment_risk,
         settings=st,
+        demand_profile=demand_profile,
         calibration=calibration,
         grid_rounds=grid_rounds,
         grid_capped=grid_capped,
@@ -405,4 +435,11 @@ def analyse(
     )
 
 
-__all__ = ["FULL_LAYERS", "Analysis", "analyse", "zero_buffer_rule"]
+__all__ = [
+    "FULL_LAYERS",
+    "PROFILE_FIELDS",
+    "Analysis",
+    "analyse",
+    "item_demand_profile",
+    "zero_buffer_rule",
+]

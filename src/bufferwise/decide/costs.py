@@ -102,15 +102,36 @@ def stockout_costs(
     `item_stockout_multiples` (its own ITEM_STOCKOUT_MULTIPLE, else multiples[criticality],
     criticality empty = "medium"). Raises InvalidInput for an unknown criticality.
     """
+    return stockout_costs_at(items, item_stockout_multiples(items, multiples))
+
+
+def stockout_costs_at(items: pd.DataFrame, multiple: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(stockout cost per unit short [money], derived?) per row of `items`, with each row's
+    multiple of unit cost already resolved (`multiple`, e.g. `item_stockout_multiples`):
+    items.stockout_cost where it is a number >= 0, else unit_cost x multiple."""
     unit = pd.to_numeric(items["unit_cost"], errors="coerce").to_numpy(dtype=float)
     given = (
         pd.to_numeric(items["stockout_cost"], errors="coerce").to_numpy(dtype=float)
         if "stockout_cost" in items.columns
         else np.full(len(items), np.nan)
     )
-    derived = unit * item_stockout_multiples(items, multiples)
+    derived = unit * np.asarray(multiple, dtype=float)
     use_given = np.isfinite(given) & (given >= 0)
     return np.where(use_given, given, derived), ~use_given
+
+
+def price_items(
+    items: pd.DataFrame,
+    default_holding_rate: float = DEFAULT_HOLDING_RATE,
+    multiples: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """`items` as priced: holding_rate (`holding_rates`) and ITEM_STOCKOUT_MULTIPLE
+    (`item_stockout_multiples`) resolved for every row, so that whatever reads them
+    (decide/risk.py, scenarios) prices every item alike."""
+    return items.assign(
+        holding_rate=holding_rates(items, default_holding_rate),
+        **{ITEM_STOCKOUT_MULTIPLE: item_stockout_multiples(items, multiples)},
+    )
 
 
 def criticality(items: pd.DataFrame) -> np.ndarray:
@@ -130,5 +151,7 @@ __all__ = [
     "criticality",
     "holding_rates",
     "item_stockout_multiples",
+    "price_items",
     "stockout_costs",
+    "stockout_costs_at",
 ]

@@ -72,9 +72,13 @@ class _Context:
     recommended_ss: np.ndarray
     daily_demand: np.ndarray
     supplier_rows: dict[str, dict[str, float]]
-    demand_rows: dict[str, tuple[str, float, float]]
+    # the demand profile's class, ADI and CV² per item (class None: the profile lacks it)
+    demand_class: np.ndarray
+    demand_adi: np.ndarray
+    demand_cv2: np.ndarray
+    # "N <bucket>s" without demand at the end of the history, for the items held at zero
+    since: dict[str, str]
     calibrated: frozenset[int] = frozenset()
-    since: dict[str, str] | None = None
 
 
 def _context(analysis: Analysis) -> _Context:
@@ -89,22 +93,19 @@ def _context(analysis: Analysis) -> _Context:
         values = {f: pd.to_numeric(own[f], errors="coerce").to_numpy(float) for f in fields}
         for j, key in enumerate(own["_sid"]):
             suppliers[str(key)] = {f: float(values[f][j]) for f in fields}
-    demand: dict[str, tuple[str, float, float]] = {}
+    prof = analysis.demand_profile
+    profiled = prof["profiled"].to_numpy(bool)
+    demand_class = prof["demand_class"].astype(str).to_numpy(dtype=object)
+    demand_class[~profiled] = None
     since: dict[str, str] = {}
-    dem = analysis.profiles.demand
-    if len(dem):
-        first = dem.assign(_iid=dem["item_id"].astype(str)).drop_duplicates("_iid", keep="first")
-        for iid, cls, adi, cv2 in zip(
-            first["_iid"], first["demand_class"], first["adi"], first["cv2"], strict=True
-        ):
-            demand[str(iid)] = (str(cls), float(adi), float(cv2))
-        if "periods_since_demand" in first:
-            n_since = pd.to_numeric(first["periods_since_demand"], errors="coerce").to_numpy()
-            unit = first["bucket"].astype(str) if "bucket" in first else None
-            for j, iid in enumerate(first["_iid"]):
-                if np.isfinite(n_since[j]):
-                    b = str(unit.iloc[j]) if unit is not None else "period"
-                    since[str(iid)] = f"{int(n_since[j])} {b}{'s' if int(n_since[j]) != 1 else ''}"
+    held = np.flatnonzero(profiled & (analysis.held_at_zero != ""))
+    n_since = pd.to_numeric(prof["periods_since_demand"], errors="coerce").to_numpy(float)
+    unit = prof["bucket"].to_numpy(object)
+    for row in held.tolist():
+        if np.isfinite(n_since[row]):
+            b = str(unit[row]) if isinstance(unit[row], str) else "period"
+            k = int(n_since[row])
+            since[str(prof.index[row])] = f"{k} {b}{'s' if k != 1 else ''}"
     cal = analysis.calibration
     chosen = analysis.chosen("total_cost")
     lt_mean, lt_sd = pool_mean_sd(r.lead_time_days["normal"])
@@ -119,7 +120,9 @@ def _context(analysis: Analysis) -> _Context:
         recommended_ss=analysis.recommended_ss,
         daily_demand=r.daily_demand(),
         supplier_rows=suppliers,
-        demand_rows=demand,
+        demand_class=demand_class,
+        demand_adi=pd.to_numeric(prof["adi"], errors="coerce").to_numpy(float),
+        demand_cv2=pd.to_numeric(prof["cv2"], errors="coerce").to_numpy(float),
         calibrated=frozenset(int(j) for j in cal.rows) if cal is not None else frozenset(),
         since=since,
     )
@@ -195,9 +198,9 @@ def drivers_for(analysis: Analysis, i: int, context: _Context | None = None) -> 
     )
 
     # demand
-    d0 = ctx.demand_rows.get(str(r.item_ids[i]))
-    if d0 is not None:
-        cls, adi, cv2 = d0
+    if ctx.demand_class[i] is not None:
+        cls = str(ctx.demand_class[i])
+        adi, cv2 = float(ctx.demand_adi[i]), float(ctx.demand_cv2[i])
         effect = share_d * normal_value
         if effect >= tol or cls in ("lumpy", "erratic"):
             out.append(
@@ -289,8 +292,8 @@ def conclusion(analysis: Analysis, i: int, context: _Context | None = None) -> s
     daily = float(ctx.daily_demand[i])
     costs = ctx.option_cost[i]
     c_rec = float(costs[k])
-    rule = str(a.held_at_zero[i]) if a.held_at_zero is not None else ""
-    since = (ctx.since or {}).get(str(a.risk.item_ids[i]), "periods")
+    rule = str(a.held_at_zero[i])
+    since = ctx.since.get(str(a.risk.item_ids[i]), "periods")
     if rule == "no_demand":
         return (
             "-> hold no buffer (jit): no demand at all in its history "
@@ -382,10 +385,10 @@ def grid_capped_note(analysis: Analysis, i: int) -> str:
     """'' unless item i's least cost lies at the top of its final grid (`grid_capped`): then
     a sentence saying that the recommendation is capped by the grid, not a cost minimum."""
     a = analysis
-    if a.grid_capped is None or not bool(a.grid_capped[i]):
+    if not bool(a.grid_capped[i]):
         return ""
     top = float(a.full.safety_stock[i, -1])
-    rounds = int(a.grid_rounds[i]) if a.grid_rounds is not None else 0
+    rounds = int(a.grid_rounds[i])
     how = f" after {rounds} doubling{'s' if rounds != 1 else ''} of the grid" if rounds else ""
     return (
         f" [grid capped: the expected cost was still falling at the top of the simulated grid "

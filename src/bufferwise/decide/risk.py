@@ -40,12 +40,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from bufferwise.decide.costs import (
-    DEFAULT_HOLDING_RATE,
-    criticality,
-    holding_rates,
-    stockout_costs,
-)
+from bufferwise.decide.costs import ITEM_STOCKOUT_MULTIPLE, criticality, stockout_costs_at
 from bufferwise.decide.settings import DecideSettings
 from bufferwise.equipment.item_risk import SupplyOutageProcess
 from bufferwise.errors import InvalidInput
@@ -314,19 +309,31 @@ def _policy(
     return policy, review, np.where(periodic, 0.0, q), moq, mult, h_year
 
 
+def _priced(items: pd.DataFrame, column: str) -> np.ndarray:
+    """items[column] as resolved by `costs.price_items` (a number on every row)."""
+    v = (
+        pd.to_numeric(items[column], errors="coerce").to_numpy(dtype=float)
+        if column in items.columns
+        else np.full(len(items), np.nan)
+    )
+    if not np.isfinite(v).all():
+        raise InvalidInput(
+            f"items: column {column} is not resolved on every row; the risk model reads the "
+            "items as priced (decide.costs.price_items, as analyse resolves them)"
+        )
+    return v
+
+
 def build_risk_model(
     items: pd.DataFrame,
     matrix: DemandMatrix,
     receipts: pd.DataFrame | None,
     equipment_risk: Mapping[str, SupplyOutageProcess] | None,
     settings: DecideSettings,
-    stockout_multiples: Mapping[str, float] | None = None,
-    default_holding_rate: float = DEFAULT_HOLDING_RATE,
 ) -> RiskModel:
-    """Risk model of every row of `items` (see module docstring).
-
-    stockout_multiples    criticality -> multiple of unit cost per unit short (costs.py)
-    default_holding_rate  [1 / year] for items whose holding_rate is empty (costs.py)"""
+    """Risk model of every row of `items` (see module docstring), `items` as priced
+    (`costs.price_items`, as `analyse` resolves them): holding_rate and
+    ITEM_STOCKOUT_MULTIPLE given for every row."""
     st = settings
     bucket_days = float(BUCKET_DAYS[matrix.bucket])
     ids = items["item_id"].astype(str).to_numpy(dtype=object)
@@ -334,9 +341,9 @@ def build_risk_model(
     recent = max(1, round(st.recent_days / bucket_days))
     pools = _demand_pools(ids, matrix, recent)
     d, sd = pool_mean_sd(pools)
-    holding = holding_rates(items, default_holding_rate)
+    holding = _priced(items, "holding_rate")
     policy, review, q, moq, mult, h_year = _policy(items, d, bucket_days, holding)
-    b, derived = stockout_costs(items, stockout_multiples)
+    b, derived = stockout_costs_at(items, _priced(items, ITEM_STOCKOUT_MULTIPLE))
     crit = criticality(items)
     supplier = (
         items["supplier_id"].astype(object).where(items["supplier_id"].notna(), "").astype(str)

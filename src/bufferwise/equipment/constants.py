@@ -69,9 +69,12 @@ def check_readiness_thresholds(
     small_buffer_hours: float | None,
     min_availability: float,
     repair_quantile: float,
+    one_cycle: str = "None",
 ) -> list[str]:
     """What is wrong with readiness thresholds, each as 'name value: expected ...' (empty when
-    all are valid). Shared by `ReadinessCriteria` and the settings file check."""
+    all are valid). Shared by `ReadinessCriteria` and the settings file check; `one_cycle` is
+    how the caller spells small_buffer_hours' "one replenishment cycle" (None in Python, a
+    string in the settings file)."""
     problems = []
 
     def number(x: object) -> bool:
@@ -90,7 +93,7 @@ def check_readiness_thresholds(
     ):
         problems.append(
             f"small_buffer_hours {small_buffer_hours!r}: expected hours of consumption > 0, "
-            "or None (one replenishment cycle)"
+            f"or {one_cycle} (one replenishment cycle)"
         )
     if not (number(min_availability) and 0 <= min_availability <= 1):
         problems.append(f"min_availability {min_availability!r}: expected a share in [0, 1]")

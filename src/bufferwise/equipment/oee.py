@@ -468,21 +468,28 @@ def _performance_flag(performance: np.ndarray) -> np.ndarray:
     return np.where(performance > 1.0 + 1e-9, PERFORMANCE_FLAG_TEXT, "")
 
 
-def add_oee_ratios(frame: pd.DataFrame, conventions: OeeConventions | None = None) -> pd.DataFrame:
-    """Add planned/run time, A, P, Q, OEE, utilisation, TEEP, the flag and the losses.
+@dataclass(frozen=True, slots=True)
+class _TimeSplit:
+    """Each row's planned and run time under the conventions, and the availability losses the
+    conventions count (zero where they exclude the time from planned time instead) [h]."""
 
-    Works on any frame with the raw time and count columns (one machine-period per row, or
-    sums of them): every ratio is recomputed from summed times and counts.
-    """
-    conv = conventions or OeeConventions()
-    f = frame.copy()
-    zero = np.zeros(len(f))
+    planned: np.ndarray
+    run: np.ndarray
+    setup_loss: np.ndarray
+    idle_loss: np.ndarray
+    starved_blocked_loss: np.ndarray
+    unlogged_loss: np.ndarray
+
+
+def _time_split(frame: pd.DataFrame, conv: OeeConventions) -> _TimeSplit:
+    """Planned and run time of every row of `frame` (RAW_TIME_COLUMNS) under `conv`."""
+    g = {c: frame[c].to_numpy(dtype=np.float64) for c in RAW_TIME_COLUMNS}
+    zero = np.zeros(len(frame))
 
     def counted(treatment: str, hours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # (excluded from planned, availability loss)
         return (hours, zero) if treatment == "not_planned" else (zero, hours)
 
-    g = {c: f[c].to_numpy(dtype=np.float64) for c in RAW_TIME_COLUMNS}
     setup_x, setup_l = counted(conv.setup, g["setup_hours"])
     idle_x, idle_l = counted(conv.idle, g["idle_hours"])
     sb_x, sb_l = counted(conv.starved_blocked, g["starved_hours"] + g["blocked_hours"])
@@ -492,6 +499,25 @@ def add_oee_ratios(frame: pd.DataFrame, conventions: OeeConventions | None = Non
     planned = np.where(planned < 1e-9, 0.0, planned)
     run = planned - g["breakdown_hours"] - setup_l - idle_l - sb_l - un_l
     run = np.where(run < 1e-9, 0.0, run)
+    return _TimeSplit(planned, run, setup_l, idle_l, sb_l, un_l)
+
+
+def add_oee_ratios(frame: pd.DataFrame, conventions: OeeConventions | None = None) -> pd.DataFrame:
+    """Add planned/run time, A, P, Q, OEE, utilisation, TEEP, the flag and the losses.
+
+    Works on any frame with the raw time and count columns (one machine-period per row, or
+    sums of them): every ratio is recomputed from summed times and counts.
+    """
+    conv = conventions or OeeConventions()
+    f = frame.copy()
+    split = _time_split(f, conv)
+    planned, run = split.planned, split.run
+    setup_l, idle_l = split.setup_loss, split.idle_loss
+    sb_l, un_l = split.starved_blocked_loss, split.unlogged_loss
+    g = {
+        c: f[c].to_numpy(dtype=np.float64)
+        for c in ("all_time_hours", "breakdown_hours", "small_stop_hours")
+    }
     total = f["total_count"].to_numpy(dtype=np.float64)
     good = f["good_count"].to_numpy(dtype=np.float64)
     ideal = f["ideal_run_hours"].to_numpy(dtype=np.float64)
@@ -566,14 +592,15 @@ def rollup_oee(
     cols = [c for c in (*RAW_TIME_COLUMNS, *RAW_COUNT_COLUMNS) if c in table.columns]
     keys = [by] if isinstance(by, str) else list(by or [])
     # each row's own planned and run time (the conventions'), kept for the rated rows only
-    rows = add_oee_ratios(table[cols], conventions)
-    rated = rows["ideal_run_hours"].notna().to_numpy()
+    split = _time_split(table, conventions or OeeConventions())
+    rated = table["ideal_run_hours"].notna().to_numpy()
+    index = table.index
     extra = {
-        "_rated_planned": rows["planned_hours"].where(rated),
-        "_rated_run": rows["run_hours"].where(rated),
-        "_rated_all": rows["all_time_hours"].where(rated),
-        "_rated_small": rows["small_stop_hours"].where(rated),
-        ROLLUP_UNRATED_COLUMN: pd.Series((~rated).astype(np.int64), index=rows.index),
+        "_rated_planned": pd.Series(split.planned, index=index).where(rated),
+        "_rated_run": pd.Series(split.run, index=index).where(rated),
+        "_rated_all": table["all_time_hours"].astype(np.float64).where(rated),
+        "_rated_small": table["small_stop_hours"].astype(np.float64).where(rated),
+        ROLLUP_UNRATED_COLUMN: pd.Series((~rated).astype(np.int64), index=index),
     }
     work = table[[*keys, *cols]].assign(**extra)
     sum_cols = [*cols, *extra]

@@ -49,7 +49,6 @@ from bufferwise.profile.forecast import (
 from bufferwise.profile.supply import (
     SUPPLY_COLUMNS,
     SupplySettings,
-    calendar_days,
     credibility_weight,
     profile_supply,
     receipt_facts,
@@ -126,32 +125,29 @@ class PendingForecast:
         profiles.pending_forecast = None
 
 
+def _receipt_lead_days(facts: pd.DataFrame) -> pd.Series:
+    """item id -> mean lead_time_days of its receipts (`receipt_facts`: calendar days, NaN for
+    a receipt without an order date or received before it was ordered; NaN when none has one)."""
+    return facts.groupby("item_id", sort=False)["lead_time_days"].mean()
+
+
 def _lead_time_buckets(
     item_ids: np.ndarray,
     bucket: str,
     lead_time_buckets: int | Mapping[str, float] | pd.Series | None,
     items: pd.DataFrame | None,
-    receipts: pd.DataFrame | None,
+    receipt_lead_days: pd.Series | None,
 ) -> np.ndarray:
     """Protection interval per item in buckets (>= 1): given, else (nominal lead time + review
-    period) from items, else the mean received - ordered of the item's receipts, else 1."""
+    period) from items, else the item's mean receipt lead time (`receipt_lead_days`: item id
+    -> mean lead_time_days of its `receipt_facts`), else 1."""
     days_per = BUCKET_DAYS[bucket]
     ids = pd.Index(item_ids)
     if lead_time_buckets is not None and not isinstance(lead_time_buckets, Mapping | pd.Series):
         return np.full(len(ids), max(int(np.ceil(float(lead_time_buckets))), 1), dtype=np.int64)
     days = pd.Series(np.nan, index=ids)
-    if receipts is not None and len(receipts):
-        # calendar days (dates floored to the day, as receipt_facts); received before ordered
-        # is a data error, left out
-        lt = pd.Series(
-            calendar_days(
-                pd.to_datetime(receipts["received_date"]).to_numpy(dtype="datetime64[ns]"),
-                pd.to_datetime(receipts["order_date"]).to_numpy(dtype="datetime64[ns]"),
-            )
-        )
-        lt = lt.where(lt >= 0)
-        per_item = lt.groupby(receipts["item_id"].astype(str).to_numpy()).mean()
-        days = per_item.reindex(ids).astype(np.float64)
+    if receipt_lead_days is not None:
+        days = receipt_lead_days.reindex(ids).astype(np.float64)
     if items is not None and "nominal_lead_time_days" in items.columns:
         it = items.assign(item_id=items["item_id"].astype(str)).set_index("item_id")
         nominal = it["nominal_lead_time_days"].astype(np.float64)
@@ -207,6 +203,14 @@ def profile_all(
     notes: list[str] = []
     pending: PendingForecast | None = None
     ds = demand_settings or DemandSettings()
+    ss = supply_settings or SupplySettings()
+    # the per-receipt facts (calendar days; received before ordered left out of the lead
+    # time), measured once for the forecast horizon and the supply profile
+    facts: pd.DataFrame | None = None
+    receipt_lead_days: pd.Series | None = None
+    if receipts is not None and len(receipts):
+        facts = flag_disrupted(receipt_facts(receipts, ss), ss)
+        receipt_lead_days = _receipt_lead_days(facts)
     extra = items["item_id"].astype(str).tolist() if items is not None else None
     if demand is not None and len(demand):
         matrix = build_demand_matrix(
@@ -237,14 +241,16 @@ def profile_all(
                 observed_series(matrix),
                 matrix.item_ids,
                 np.asarray(classify(dprof["adi"], dprof["cv2"], dprof["nonzero_periods"])),
-                _lead_time_buckets(matrix.item_ids, bucket, lead_time_buckets, items, receipts),
+                _lead_time_buckets(
+                    matrix.item_ids, bucket, lead_time_buckets, items, receipt_lead_days
+                ),
                 forecast_models,
                 forecast_settings,
             )
         elif forecast:
             base_class = classify(dprof["adi"], dprof["cv2"], dprof["nonzero_periods"])
             horizon = _lead_time_buckets(
-                matrix.item_ids, bucket, lead_time_buckets, items, receipts
+                matrix.item_ids, bucket, lead_time_buckets, items, receipt_lead_days
             )
             fc = forecast_errors(
                 observed_series(matrix),
@@ -268,9 +274,7 @@ def profile_all(
         outliers = pd.DataFrame(columns=["item_id", "date", "quantity", "threshold"])
         period_starts = np.zeros(0, dtype="datetime64[ns]")
 
-    if receipts is not None and len(receipts):
-        ss = supply_settings or SupplySettings()
-        facts = flag_disrupted(receipt_facts(receipts, ss), ss)
+    if receipts is not None and facts is not None:
         if progress is not None:
             progress("supply", 0, len(facts))
         sprof = profile_supply(receipts, ss, facts=facts)
