@@ -24,7 +24,6 @@ from bufferwise.cli.common import (
     EXIT_STORAGE,
     EXIT_USAGE,
     run_guarded,
-    sqlite_path,
 )
 from bufferwise.cli.review import Stance
 from bufferwise.errors import InvalidInput
@@ -36,7 +35,7 @@ from bufferwise.report.exports import (
 )
 from bufferwise.services.runs import recorded_run
 from bufferwise.storage import open_repository
-from bufferwise.storage.engine import sqlite_hint
+from bufferwise.storage.engine import sqlite_hint, sqlite_path
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -220,6 +219,24 @@ def test_sqlite_path() -> None:
     assert sqlite_path("sqlite://") is None
     assert sqlite_path("sqlite:///:memory:") is None
     assert sqlite_path("postgresql://u@h/db") is None
+    assert sqlite_path("sqlite+pysqlite:////tmp/a.db") == Path("/tmp/a.db")
+
+
+@pytest.mark.parametrize("scheme", ["sqlite", "sqlite+pysqlite"])
+def test_validate_never_creates_a_missing_sqlite_file(tmp_path: Path, scheme: str) -> None:
+    from bufferwise.services.imports import _stored_readonly, validate_files
+
+    db = tmp_path / "typo.db"
+    url = f"{scheme}:///{db}"  # an absolute path: sqlite:////tmp/...
+    f = tmp_path / "items.csv"
+    f.write_text("item_id,unit_cost,nominal_lead_time_days\nP1,1,5\n")
+    assert _stored_readonly(url) == (None, {})
+    summary = validate_files([f], db_url=url)
+    assert not summary.batch.problems
+    assert not db.exists()
+    result = _invoke("--db", url, "validate", str(f))
+    assert result.exit_code == 0, result.output
+    assert not db.exists()
 
 
 def test_a_file_that_is_not_a_database_gets_its_own_hint(tmp_path: Path) -> None:

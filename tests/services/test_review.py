@@ -110,6 +110,8 @@ def test_review_approve_history_round_trip(db_url: str) -> None:
     # A 100 x 10 = 1000 ; B 5 x 100 = 500 ; C 8 x 1 = 8  -> ordered A, B, C
     assert queue["item_id"].tolist() == ["A", "B", "C"]
     assert queue["money_at_stake"].tolist() == [1000.0, 500.0, 8.0]
+    with pytest.raises(InvalidInput, match="item 'A' has no approved policy yet"):  # stored
+        history_database(db_url, "A")
 
     with pytest.raises(InvalidInput, match="say what to approve"):
         approve_database(db_url, by="lena")
@@ -147,7 +149,7 @@ def test_review_approve_history_round_trip(db_url: str) -> None:
     assert queue["item_id"].tolist() == ["B"]
     with pytest.raises(InvalidInput, match="no recommendation"):
         approve_database(db_url, by="omar", item_ids=["ZZ"])
-    with pytest.raises(InvalidInput, match="no approved policy"):
+    with pytest.raises(InvalidInput, match="unknown item 'ZZ'"):  # no stored item ZZ
         history_database(db_url, "ZZ")
 
 

@@ -16,6 +16,7 @@ import typer
 from typer.testing import CliRunner
 
 from bufferwise.decide.backtest import POLICIES
+from bufferwise.decide.costs import ITEM_STOCKOUT_MULTIPLE
 from bufferwise.demo import generate_plant
 from bufferwise.services import backtest as services_backtest
 
@@ -108,5 +109,6 @@ def test_plant_backtest_prices_items_as_analyze_does(monkeypatch: pytest.MonkeyP
     priced = seen["items"]
     assert isinstance(priced, pd.DataFrame)
     assert priced.set_index("item_id")["holding_rate"].to_dict() == {"A": 0.4, "B": 0.1}
-    assert seen["stockout_multiples"] == multiples
-    assert seen["default_holding_rate"] == 0.4
+    assert priced.set_index("item_id")[ITEM_STOCKOUT_MULTIPLE].to_dict() == {"A": 9.0, "B": 1.0}
+    # the items carry the costs: nothing else prices them (resolve_item_inputs is the one place)
+    assert "stockout_multiples" not in seen and "default_holding_rate" not in seen

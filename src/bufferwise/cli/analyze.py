@@ -125,13 +125,13 @@ def _write_outputs(result: object, out: Path, report: bool) -> list[Path]:
     not write (a table it lacks, report.html with --no-report) are removed. On an error or
     Ctrl-C, `out` keeps the earlier run's files untouched."""
     from bufferwise.errors import InvalidInput
-    from bufferwise.report import write_exports, write_html_report
-    from bufferwise.report.exports import export_file_names, staged_folder
+    from bufferwise.report import write_html_report
+    from bufferwise.report.exports import export_file_names, staged_folder, write_export_files
 
     names: list[str] = []
     try:
         with staged_folder(out, replaces=[*export_file_names(), REPORT_NAME]) as stage:
-            names += [p.name for p in write_exports(result, stage)]  # type: ignore[arg-type]
+            names += write_export_files(result, stage)  # type: ignore[arg-type]
             if report:
                 write_html_report(result, stage / REPORT_NAME)  # type: ignore[arg-type]
                 names.append(REPORT_NAME)

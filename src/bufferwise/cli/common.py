@@ -68,6 +68,8 @@ def resolve_db_url(explicit: str | None = None) -> str:
 def existing_db_url(explicit: str | None = None) -> str:
     """`resolve_db_url` for commands that only read what is stored: a SQLite file that does not
     exist is refused (InvalidInput, exit 1) instead of being created empty."""
+    from bufferwise.storage.engine import sqlite_path
+
     url = resolve_db_url(explicit)
     path = sqlite_path(url)
     if path is not None and not path.exists():
@@ -76,24 +78,6 @@ def existing_db_url(explicit: str | None = None) -> str:
             "`bufferwise import` or `bufferwise demo`"
         )
     return url
-
-
-def sqlite_path(url: str) -> Path | None:
-    """The file of a SQLite URL; None for other back-ends, in-memory databases and URLs that do
-    not parse (storage reports those)."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        parsed = make_url(url.strip())
-    except ArgumentError:
-        return None
-    database = parsed.database
-    if parsed.get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
-        return None
-    if database.startswith("file:"):  # a SQLite URI filename
-        return None
-    return Path(database).expanduser()
 
 
 @contextmanager
@@ -131,8 +115,8 @@ def emit_frame(
         if columns is not None:
             df = df[[c for c in columns if c in df.columns]]
         if limit is not None:
-            hidden = max(len(df) - max(limit, 0), 0)
-            df = df.head(max(limit, 0))
+            hidden = max(len(df) - limit, 0)
+            df = df.head(limit)
     emit_rows(df.to_dict(orient="records"), fmt, title=title)
     print_more(hidden)
 

@@ -98,7 +98,7 @@ def review_cmd(
                     f"{_num(r['safety_stock_recommended'])}",
                     "what_changed": r["what_changed"],
                 }
-                for r in rows[: max(limit, 0)]
+                for r in rows[:limit]
             ]
             emit_rows(
                 compact,
@@ -111,7 +111,7 @@ def review_cmd(
                 if len(queue)
                 else {}
             )
-            print_more(len(rows) - max(limit, 0))
+            print_more(len(rows) - limit)
             console.print(
                 "reasons: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none")
             )
@@ -281,23 +281,6 @@ def _decide(
     run_guarded(body)
 
 
-def _require_known_item(db_url: str, item_id: str) -> None:
-    """InvalidInput (exit code 1) when `item_id` is not among the stored items."""
-    from bufferwise.errors import InvalidInput
-    from bufferwise.storage import open_repository
-
-    repo = open_repository(db_url)
-    try:
-        known = len(repo.read_table("items", item_id=item_id)) > 0
-    finally:
-        repo.close()
-    if not known:
-        raise InvalidInput(
-            f"unknown item {item_id!r}: no stored item has this id (ids are case-sensitive; "
-            "see `bufferwise decide` or your items file)"
-        )
-
-
 def history_cmd(
     item_id: str = typer.Argument(
         ..., metavar="ITEM_ID", help="The item whose versions (approvals and rejections) to list."
@@ -308,15 +291,9 @@ def history_cmd(
     and the ones turned down."""
 
     def body() -> None:
-        from bufferwise.errors import InvalidInput
         from bufferwise.services.review import history_database
 
-        url = existing_db_url()
-        try:
-            hist = history_database(url, item_id)
-        except InvalidInput:
-            _require_known_item(url, item_id)  # no history: say so when the item is unknown
-            raise
+        hist = history_database(existing_db_url(), item_id)
         shown = [c for c in hist.columns if c != "item_id"]  # table format: in the title
         emit_frame(hist, fmt, title=f"policy history of {item_id}", columns=shown)
 

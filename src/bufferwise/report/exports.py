@@ -472,6 +472,27 @@ def export_file_names(formats: Sequence[str] = FORMATS) -> list[str]:
     return names + ([WORKBOOK_NAME] if "xlsx" in chosen else [])
 
 
+def write_export_files(
+    result: AnalysisResult, folder: str | Path, formats: Sequence[str] = FORMATS
+) -> list[str]:
+    """Write the run's tables straight into `folder` (which must exist), without staging:
+    `<table>.csv` per table when "csv" is in `formats`, `bufferwise.xlsx` when "xlsx" is.
+    Returns the file names written, CSV files first in EXPORT_TABLES order. Meant for a
+    caller's own `staged_folder` block; `write_exports` is this inside one."""
+    chosen = _check_formats(formats)
+    tables = export_tables(result)
+    where = Path(folder)
+    names: list[str] = []
+    if "csv" in chosen:
+        for name, df in tables.items():
+            (where / f"{name}.csv").write_bytes(table_to_csv(df))
+            names.append(f"{name}.csv")
+    if "xlsx" in chosen:
+        (where / WORKBOOK_NAME).write_bytes(workbook_bytes(tables, data_date(result)))
+        names.append(WORKBOOK_NAME)
+    return names
+
+
 def write_exports(
     result: AnalysisResult,
     out_dir: str | Path,
@@ -486,16 +507,8 @@ def write_exports(
     the same names are replaced; export files of an earlier run that this run does not write
     (a table it lacks) are removed. An OSError becomes InvalidInput naming the path."""
     chosen = _check_formats(formats)
-    tables = export_tables(result)
-    names: list[str] = []
     with staged_folder(out_dir, replaces=export_file_names(chosen)) as stage:
-        if "csv" in chosen:
-            for name, df in tables.items():
-                (stage / f"{name}.csv").write_bytes(table_to_csv(df))
-                names.append(f"{name}.csv")
-        if "xlsx" in chosen:
-            (stage / WORKBOOK_NAME).write_bytes(workbook_bytes(tables, data_date(result)))
-            names.append(WORKBOOK_NAME)
+        names = write_export_files(result, stage, chosen)
     return [Path(out_dir) / n for n in names]
 
 
@@ -517,5 +530,6 @@ __all__ = [
     "staged_folder",
     "table_to_csv",
     "workbook_bytes",
+    "write_export_files",
     "write_exports",
 ]

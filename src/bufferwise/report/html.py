@@ -101,19 +101,29 @@ def money_at_stake(recs: pd.DataFrame) -> pd.Series:
     return both.clip(lower=0.0)
 
 
+def _stake_order(frame: pd.DataFrame) -> np.ndarray:
+    """Row positions of `frame` (columns money_at_stake, buffer_value, item_id), most money at
+    stake first; ties by recommended buffer value (larger first), then item id. An empty or
+    unparsable number counts as 0. The order of `top_items` and `risk_map_points`."""
+    key = pd.DataFrame(
+        {
+            "stake": pd.to_numeric(frame["money_at_stake"], errors="coerce").fillna(0.0).to_numpy(),
+            "value": pd.to_numeric(frame["buffer_value"], errors="coerce").fillna(0.0).to_numpy(),
+            "id": frame["item_id"].astype(str).to_numpy(),
+        }
+    )
+    ranked = key.sort_values(
+        ["stake", "value", "id"], ascending=[False, False, True], kind="mergesort"
+    )
+    return ranked.index.to_numpy()
+
+
 def top_items(result: AnalysisResult, n: int = TOP_ITEMS) -> pd.DataFrame:
     """The n items with the most money at stake (`money_at_stake`; ties by recommended buffer
     value, then item id): the recommendation rows plus a money_at_stake column."""
     recs = result.decisions.items.reset_index(drop=True)
-    ranked = recs.assign(
-        money_at_stake=money_at_stake(recs),
-        _value=pd.to_numeric(recs["buffer_value"], errors="coerce").fillna(0.0),
-        _id=recs["item_id"].astype(str),
-    )
-    ranked = ranked.sort_values(
-        ["money_at_stake", "_value", "_id"], ascending=[False, False, True], kind="mergesort"
-    )
-    return ranked.head(max(n, 0)).drop(columns=["_value", "_id"]).reset_index(drop=True)
+    recs = recs.assign(money_at_stake=money_at_stake(recs))
+    return recs.iloc[_stake_order(recs)[: max(n, 0)]].reset_index(drop=True)
 
 
 def _slug(text: str, used: set[str]) -> str:
@@ -192,13 +202,8 @@ def risk_map_points(
     order."""
     if len(points) <= limit:
         return points, len(points)
-    ranked = points.assign(
-        _stake=pd.to_numeric(points["money_at_stake"], errors="coerce").fillna(0.0),
-        _value=pd.to_numeric(points["buffer_value"], errors="coerce").fillna(0.0),
-        _id=points["item_id"].astype(str),
-    ).sort_values(["_stake", "_value", "_id"], ascending=[False, False, True], kind="mergesort")
-    keep = np.sort(ranked.index.to_numpy()[: max(limit, 0)])
-    return points.loc[keep].reset_index(drop=True), len(points)
+    keep = np.sort(_stake_order(points)[: max(limit, 0)])
+    return points.iloc[keep].reset_index(drop=True), len(points)
 
 
 def _findings_sorted(result: AnalysisResult) -> pd.DataFrame:

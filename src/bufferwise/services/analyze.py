@@ -253,9 +253,7 @@ def analyze(
                     settings=settings.decide,
                     seed=used_seed,
                     progress=decide_steps.progress,
-                    stockout_multiples=settings.costs.stockout_cost_multiple,
                     matrix=matrix,
-                    default_holding_rate=settings.costs.default_holding_rate,
                 )
                 del matrix  # decisions.analysis holds it
             if forecasting is not None:

@@ -219,8 +219,6 @@ def plant_backtest(
         split=split,
         settings=settings.decide,
         seed=used_seed,
-        stockout_multiples=settings.costs.stockout_cost_multiple,
-        default_holding_rate=settings.costs.default_holding_rate,
     )
 
 

@@ -32,6 +32,7 @@ from bufferwise.ingest.readers import UnreadableMidway
 from bufferwise.model import TABLES, FileReport, ImportBatch
 from bufferwise.storage import open_repository
 from bufferwise.storage.convert import prefetch
+from bufferwise.storage.engine import sqlite_path
 from bufferwise.storage.imports import ImportSession
 from bufferwise.storage.repository import Repository
 
@@ -209,7 +210,8 @@ def _stored_readonly(db_url: str | None) -> tuple[dict[str, set[str]] | None, Cy
     """Stored parent ids and machines' ideal cycle times, without creating a database."""
     if not db_url:
         return None, {}
-    if db_url.startswith("sqlite:///") and not Path(db_url.removeprefix("sqlite:///")).exists():
+    path = sqlite_path(db_url)
+    if path is not None and not path.exists():
         return None, {}
     repo = open_repository(db_url, upgrade=False)
     try:

@@ -262,20 +262,36 @@ def review_queue(
     ).reset_index(drop=True)
 
 
+def _queue(
+    recs: Recommendations,
+    items: pd.DataFrame,
+    settings: ReviewSettings,
+    policies: pd.DataFrame,
+) -> pd.DataFrame:
+    """`review_queue` of the latest analysis: `items` indexed by item_id (text) give the unit
+    costs, `policies` each item's latest version (`Repository.current_policies`)."""
+    cost = pd.Series(items["unit_cost"].to_numpy(float), index=items.index)
+    return review_queue(
+        recs.table,
+        policies,
+        today=recs.run_started_at,
+        settings=settings,
+        unit_cost=cost,
+        analysed_at=recs.run_started_at,
+    )
+
+
+def _items_by_id(repo: Repository) -> pd.DataFrame:
+    """The stored items table, indexed by item_id (text)."""
+    items = repo.read_table("items")
+    return items.assign(item_id=items["item_id"].astype(str)).set_index("item_id")
+
+
 def review_database(db_url: str, settings: ReviewSettings) -> tuple[Recommendations, pd.DataFrame]:
     repo = open_repository(db_url)
     try:
         recs = latest_recommendations(repo)
-        items = repo.read_table("items")
-        cost = pd.Series(items["unit_cost"].to_numpy(float), index=items["item_id"].astype(str))
-        queue = review_queue(
-            recs.table,
-            repo.current_policies(),
-            today=recs.run_started_at,
-            settings=settings,
-            unit_cost=cost,
-            analysed_at=recs.run_started_at,
-        )
+        queue = _queue(recs, _items_by_id(repo), settings, repo.current_policies())
         return recs, queue
     finally:
         repo.close()
@@ -285,14 +301,16 @@ def review_database(db_url: str, settings: ReviewSettings) -> tuple[Recommendati
 class Selection:
     """The items an approve / reject picked from the latest analysis.
 
-    recs     the latest analysis' recommendations
-    chosen   the rows of recs.table selected (item_id as text)
-    items    the items table, indexed by item_id (text)
+    recs      the latest analysis' recommendations
+    chosen    the rows of recs.table selected (item_id as text)
+    items     the items table, indexed by item_id (text)
+    policies  each item's latest version (`Repository.current_policies`), read once
     """
 
     recs: Recommendations
     chosen: pd.DataFrame
     items: pd.DataFrame
+    policies: pd.DataFrame
 
 
 def select_recommendations(
@@ -318,8 +336,8 @@ def select_recommendations(
     recs = latest_recommendations(repo)
     table = recs.table.copy()
     table["item_id"] = table["item_id"].astype(str)
-    items = repo.read_table("items")
-    items = items.assign(item_id=items["item_id"].astype(str)).set_index("item_id")
+    items = _items_by_id(repo)
+    policies = repo.current_policies()
     # each filter given: (how the user wrote it, the items it matches, a hint for the error)
     filters: list[tuple[str, pd.Series, str]] = []
     if item_ids:
@@ -338,15 +356,7 @@ def select_recommendations(
         supplier = table["item_id"].map(items["supplier_id"].astype(str))
         filters.append(_filter("--supplier", suppliers, supplier))
     if in_review_only:
-        cost = pd.Series(items["unit_cost"].to_numpy(float), index=items.index)
-        queue = review_queue(
-            recs.table,
-            repo.current_policies(),
-            today=recs.run_started_at,
-            settings=review_settings or ReviewSettings(),
-            unit_cost=cost,
-            analysed_at=recs.run_started_at,
-        )
+        queue = _queue(recs, items, review_settings or ReviewSettings(), policies)
         in_queue = table["item_id"].isin(queue["item_id"])
         filters.append(("--in-review", in_queue, "the review queue is empty"))
     keep = pd.Series(True, index=table.index)
@@ -354,7 +364,7 @@ def select_recommendations(
         keep &= matched
     if not keep.any():
         _nothing_selected(filters, recs.run_id, verb)
-    return Selection(recs=recs, chosen=table.loc[keep], items=items)
+    return Selection(recs=recs, chosen=table.loc[keep], items=items, policies=policies)
 
 
 def approve_database(
@@ -439,7 +449,7 @@ def reject_database(
         )
         chosen = picked.chosen
         ids = chosen["item_id"]
-        latest = repo.current_policies()
+        latest = picked.policies
         latest = latest.assign(item_id=latest["item_id"].astype(str)).set_index("item_id")
         decided = ids.isin(latest.index).to_numpy(bool)
 
@@ -513,10 +523,17 @@ def _nothing_selected(
 
 
 def history_database(db_url: str, item_id: str) -> pd.DataFrame:
+    """Every version of `item_id`, oldest first. InvalidInput when it has none: "unknown item"
+    when no stored item has that id, else "no approved policy yet"."""
     repo = open_repository(db_url)
     try:
         hist = repo.policy_history(item_id)
         if len(hist) == 0:
+            if len(repo.read_table("items", item_id=item_id)) == 0:
+                raise InvalidInput(
+                    f"unknown item {item_id!r}: no stored item has this id (ids are "
+                    "case-sensitive; see `bufferwise decide` or your items file)"
+                )
             raise InvalidInput(
                 f"item {item_id!r} has no approved policy yet (see `bufferwise review`)"
             )

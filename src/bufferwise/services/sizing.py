@@ -98,7 +98,7 @@ def sizing_inputs(
     it = items.assign(item_id=items["item_id"].astype(str))
     it = it.sort_values("item_id", kind="stable").reset_index(drop=True)
     it = resolve_item_inputs(it, settings)
-    cost, _ = stockout_costs(it, settings.costs.stockout_cost_multiple)
+    cost, _ = stockout_costs(it)  # each row's multiple is resolved above
     it["stockout_cost"] = cost
 
     bucket = settings.profile.bucket

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -74,6 +75,22 @@ def normalize_url(url: str) -> URL:
         f"{parsed.render_as_string(hide_password=True)}; bufferwise stores data in SQLite "
         f"(sqlite:///path/to/file.db) or PostgreSQL (postgresql://user@host:5432/database)"
     )
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file a SQLite URL names (any sqlite+driver scheme); None for other back-ends,
+    in-memory databases, SQLite URI filenames and URLs that do not parse (`normalize_url`
+    reports those)."""
+    try:
+        parsed = make_url(url.strip())
+    except ArgumentError:
+        return None
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
+        return None
+    if database.startswith("file:"):  # a SQLite URI filename
+        return None
+    return Path(database).expanduser()
 
 
 def display_url(url: URL) -> str:
